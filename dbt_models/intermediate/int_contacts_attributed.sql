@@ -1,0 +1,20 @@
+-- Grain: one row per contact, with the order it is about: its own order_id, or for a
+-- contact without one, the customer's single open order at started_at (none when zero
+-- or several orders were open then).
+with unlinked as (
+    select c.contact_id, min(v.order_id) as order_id, count(*) as open_orders
+    from {{ ref('stg_contacts__contacts') }} as c
+    join {{ ref('stg_oms__order_versions') }} as v
+        on v.customer_id = c.customer_id
+        and v.valid_from <= c.started_at and (v.valid_to is null or v.valid_to > c.started_at)
+        and v.is_open and v.placed_at <= c.started_at
+    where c.order_id is null
+    group by c.contact_id
+)
+select
+    c.*,
+    coalesce(c.order_id, case when u.open_orders = 1 then u.order_id end) as attributed_order_id,
+    case when c.order_id is not null then 'linked'
+         when u.open_orders = 1 then 'inferred' end as attribution
+from {{ ref('stg_contacts__contacts') }} as c
+left join unlinked as u using (contact_id)

@@ -1,0 +1,11 @@
+-- Grain: one row per order with lines: its fulfilment profile and when it was delivered
+-- in full (every line covered by delivered shipments), null when not yet.
+select
+    order_id,
+    count(*) as line_count,
+    bool_or(fulfilment_type in ('two_person', 'install')) as is_big_ticket,
+    bool_and(dispatched_qty >= ordered_qty) as fully_dispatched,
+    case when bool_and(fully_delivered_at is not null) then max(fully_delivered_at) end as fully_delivered_at,
+    arg_min(description, line_no) as first_item
+from {{ ref('int_order_line_quantities') }}
+group by order_id

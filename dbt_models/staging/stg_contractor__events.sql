@@ -1,0 +1,25 @@
+-- Grain: one row per contractor event_id that occurred by T. Delivery is
+-- at-least-once, so a repeated event_id counts once (its first delivery).
+-- Unknown event types are kept with is_known_type = false and trigger no rule.
+select
+    event_id,
+    event_type,
+    event_type in ('received_from_warehouse', 'booking_created', 'booking_rescheduled',
+                   'booking_cancelled', 'out_for_delivery', 'delivered', 'delivery_failed') as is_known_type,
+    {{ instant('occurred_at') }} as occurred_at,
+    contractor_id,
+    booking_id,
+    order_id,
+    tracking_ref,
+    {{ instant('window_start') }} as window_start,
+    {{ instant('window_end') }} as window_end,
+    {{ wall_clock('window_start') }} as window_start_local,
+    {{ wall_clock('window_end') }} as window_end_local,
+    CAST({{ wall_clock('window_start') }} AS DATE) as window_local_date,
+    initiated_by,
+    reason_code,
+    _extract_date as first_extract_date
+from {{ source('raw', 'contractor_events') }}
+where _extract_date <= {{ as_of_date() }}
+  and {{ instant('occurred_at') }} <= {{ as_of() }}
+{{ first_per('event_id', '_extract_date, _line_no') }}

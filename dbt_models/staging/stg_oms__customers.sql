@@ -1,0 +1,24 @@
+-- Grain: one row per customer, the OMS row with the latest updated_at known at T.
+-- A time zone that is not a valid IANA name is treated as unknown (null).
+with known as (
+    select *, {{ instant('updated_at') }} as updated_at_ts
+    from {{ source('raw', 'oms_customers') }}
+    where _extract_date <= {{ as_of_date() }}
+)
+select
+    customer_id,
+    full_name,
+    email,
+    phone,
+    case when timezone in (select name from pg_timezone_names()) then timezone end as timezone,
+    timezone as timezone_as_delivered,
+    preferred_channel,
+    consent_email,
+    consent_sms,
+    consent_phone,
+    consent_whatsapp,
+    marketing_opt_in,
+    updated_at_ts as updated_at
+from known
+where updated_at_ts <= {{ as_of() }}
+{{ first_per('customer_id', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

@@ -1,0 +1,28 @@
+-- Grain: one row per order and updated_at: every state the OMS reported, known at T,
+-- with the interval [valid_from, valid_to) during which it was the current truth.
+-- Repeated re-exports of the same row collapse; ordering is by updated_at, never load order.
+with known as (
+    select *, {{ instant('updated_at') }} as updated_at_ts
+    from {{ source('raw', 'oms_orders') }}
+    where _extract_date <= {{ as_of_date() }}
+),
+versions as (
+    select *
+    from known
+    where updated_at_ts <= {{ as_of() }}
+    {{ first_per('order_id, updated_at_ts', '_extract_date desc, _line_no desc') }}
+)
+select
+    order_id,
+    customer_id,
+    sales_channel,
+    store_id,
+    {{ instant('placed_at') }} as placed_at,
+    promised_date,
+    order_status,
+    order_status = 'placed' as is_open,
+    order_total,
+    currency,
+    updated_at_ts as valid_from,
+    lead(updated_at_ts) over (partition by order_id order by updated_at_ts) as valid_to
+from versions

@@ -1,0 +1,3 @@
+from fulfilment_monitor.cli import main
+
+raise SystemExit(main())

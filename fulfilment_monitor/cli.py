@@ -1,0 +1,120 @@
+"""`python -m fulfilment_monitor`: generate, run, report, bench.
+
+Exit status 0 on success; 1 with a one-line reason on stderr on failure.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+from fulfilment_monitor.errors import UserError
+from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, iso, parse_as_of
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
+def cmd_generate(args) -> None:
+    from fulfilment_monitor.generate import generate
+
+    summary = generate(args.out, orders=args.orders, days=args.days, start=args.start,
+                       seed=args.seed, progress=True)
+    for name, value in summary.items():
+        print(f"{name:>24}  {value}")
+
+
+def print_run(result) -> None:
+    rows = [d for d in result.drops if d.status != "skipped"]
+    print(f"{'drop':<26}{'status':<10}{'read':>10}{'loaded':>10}{'quarantined':>13}")
+    for d in rows:
+        print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded:>10}{d.quarantined:>13}")
+    skipped = len(result.drops) - len(rows)
+    print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
+          f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
+          f" + quarantined {sum(d.quarantined for d in rows)}")
+    print(f"exceptions as of {iso(result.as_of)}:")
+    for kind, count in result.exceptions.items():
+        print(f"  {kind:<24}{count:>8}")
+
+
+def cmd_run(args) -> None:
+    from fulfilment_monitor import pipeline
+
+    as_of = parse_as_of(args.as_of) if args.as_of else None
+    result = pipeline.run(args.landing, args.db, as_of)
+    print_run(result)
+    print(f"published {args.db}")
+
+
+def cmd_report(args) -> None:
+    from fulfilment_monitor.report import command
+
+    command(db=args.db, as_of=parse_as_of(args.as_of) if args.as_of else None,
+            out=args.out, send=args.send)
+
+
+def cmd_bench(args) -> None:
+    from fulfilment_monitor.bench import command
+
+    command(scales=args.scales, out=args.out, days=args.days)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m fulfilment_monitor",
+                                  description="Catch broken delivery promises before the customer has to chase them.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    gen = commands.add_parser("generate", help="write a realistic landing zone and its ground truth")
+    gen.add_argument("--out", type=Path, required=True, help="folder to write landing/ and truth/ into")
+    gen.add_argument("--orders", type=_positive, default=300)
+    gen.add_argument("--days", type=_positive, default=21)
+    gen.add_argument("--start", type=_date, default=dt.date(2026, 10, 1))
+    gen.add_argument("--seed", type=int, default=7)
+    gen.set_defaults(func=cmd_generate)
+
+    run = commands.add_parser("run", help="load new drops, build, validate and publish")
+    run.add_argument("--landing", type=Path, default=SAMPLE_LANDING)
+    run.add_argument("--db", type=Path, default=DEFAULT_DB, help="the analysts' database to publish")
+    run.add_argument("--as-of", help="reference time T (default: end of the latest complete extract date)")
+    run.set_defaults(func=cmd_run)
+
+    report = commands.add_parser("report", help="render (and --send) the nightly ops report")
+    report.add_argument("--db", type=Path, default=DEFAULT_DB)
+    report.add_argument("--as-of", help="report date's reference time (default: the published run's T)")
+    report.add_argument("--out", type=Path, default=None, help="folder for the rendered report")
+    report.add_argument("--send", action="store_true", help="email it over SMTP (settings from the environment)")
+    report.set_defaults(func=cmd_report)
+
+    bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
+    bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])
+    bench.add_argument("--days", type=_positive, default=30)
+    bench.add_argument("--out", type=Path, default=Path("/tmp/fulfilment_bench"))
+    bench.set_defaults(func=cmd_bench)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,161 @@
+"""The four upstream feeds, declared once: every file, column, type and rule.
+
+The loader builds its parsing and row checks from these declarations, the
+data-quality gate its expectations, and the generator its file layouts, so a
+feed's format lives in exactly one place (``shared/spec/source-feeds.md``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column kinds. Timestamps stay text in `raw` (as delivered, offset included)
+# so both the instant and the local wall clock survive; staging parses them.
+TEXT, INT, DECIMAL, DATE, TIMESTAMP, BOOL = "text", "int", "decimal", "date", "timestamp", "bool"
+
+SQL_TYPES = {
+    TEXT: "VARCHAR",
+    INT: "BIGINT",
+    DECIMAL: "DECIMAL(18,2)",
+    DATE: "DATE",
+    TIMESTAMP: "VARCHAR",
+    BOOL: "BOOLEAN",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str = TEXT
+    nullable: bool = False
+    values: tuple[str, ...] = ()  # allowed values of an enum, empty for free text
+    positive: bool = False  # numbers that must be > 0
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    source: str
+    file: str
+    table: str  # name of the raw and quarantine table
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    key_unique_in_drop: bool = True  # contractor event ids repeat by design
+
+    @property
+    def is_csv(self) -> bool:
+        return self.file.endswith(".csv")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name, kind=TEXT, nullable=False, values=(), positive=False) -> Column:
+    return Column(name, kind, nullable, tuple(values), positive)
+
+
+CHANNELS = ("email", "sms", "phone", "whatsapp")
+CONTACT_CHANNELS = ("phone", "email", "sms", "whatsapp", "chat", "social", "store")
+EVENT_TYPES = (
+    "received_from_warehouse",
+    "booking_created",
+    "booking_rescheduled",
+    "booking_cancelled",
+    "out_for_delivery",
+    "delivered",
+    "delivery_failed",
+)
+INITIATORS = ("customer", "contractor", "retailer")
+
+FEEDS: tuple[FeedFile, ...] = (
+    FeedFile("oms", "customers.csv", "oms_customers", (
+        _c("customer_id"),
+        _c("full_name"),
+        _c("email", nullable=True),
+        _c("phone", nullable=True),
+        _c("timezone", nullable=True),
+        _c("preferred_channel", nullable=True, values=CHANNELS),
+        _c("consent_email", BOOL),
+        _c("consent_sms", BOOL),
+        _c("consent_phone", BOOL),
+        _c("consent_whatsapp", BOOL),
+        _c("marketing_opt_in", BOOL),
+        _c("updated_at", TIMESTAMP),
+    ), key=("customer_id", "updated_at")),
+    FeedFile("oms", "orders.csv", "oms_orders", (
+        _c("order_id"),
+        _c("customer_id"),
+        _c("sales_channel", values=("web", "app", "store", "phone")),
+        _c("store_id", nullable=True),
+        _c("placed_at", TIMESTAMP),
+        _c("promised_date", DATE),
+        _c("order_status", values=("placed", "cancelled", "completed")),
+        _c("order_total", DECIMAL),
+        _c("currency"),
+        _c("updated_at", TIMESTAMP),
+    ), key=("order_id", "updated_at")),
+    FeedFile("oms", "order_lines.csv", "oms_order_lines", (
+        _c("order_id"),
+        _c("line_no", INT, positive=True),
+        _c("sku"),
+        _c("description"),
+        _c("quantity", INT, positive=True),
+        _c("unit_price", DECIMAL),
+        _c("fulfilment_type", values=("parcel", "two_person", "install")),
+        _c("updated_at", TIMESTAMP),
+    ), key=("order_id", "line_no", "updated_at")),
+    FeedFile("wms", "shipments.csv", "wms_shipments", (
+        _c("shipment_id"),
+        _c("order_id"),
+        _c("warehouse_id"),
+        _c("dispatched_at", TIMESTAMP),
+        _c("contractor_id"),
+        _c("tracking_ref"),
+        _c("shipment_reason", values=("initial", "split", "replacement")),
+        _c("replaces_shipment_id", nullable=True),
+    ), key=("shipment_id",)),
+    FeedFile("wms", "shipment_lines.csv", "wms_shipment_lines", (
+        _c("shipment_id"),
+        _c("line_no", INT, positive=True),
+        _c("quantity", INT, positive=True),
+    ), key=("shipment_id", "line_no")),
+    FeedFile("contractor", "events.jsonl", "contractor_events", (
+        _c("event_id"),
+        # Unknown types are kept and flagged downstream, never rejected.
+        _c("event_type"),
+        _c("occurred_at", TIMESTAMP),
+        _c("contractor_id"),
+        _c("booking_id", nullable=True),
+        _c("order_id"),
+        _c("tracking_ref", nullable=True),
+        _c("window_start", TIMESTAMP, nullable=True),
+        _c("window_end", TIMESTAMP, nullable=True),
+        _c("initiated_by", nullable=True, values=INITIATORS),
+        _c("reason_code", nullable=True),
+    ), key=("event_id",), key_unique_in_drop=False),
+    FeedFile("contacts", "contacts.jsonl", "contacts_contacts", (
+        _c("contact_id"),
+        _c("customer_id"),
+        _c("order_id", nullable=True),
+        _c("channel", values=CONTACT_CHANNELS),
+        _c("direction", values=("inbound", "outbound")),
+        _c("team", values=("store", "contact_centre", "social", "delivery_desk", "marketing")),
+        _c("started_at", TIMESTAMP),
+        _c("handle_seconds", INT, nullable=True),
+        _c("reason", values=("wismo", "reschedule", "complaint", "cancel", "upsell", "survey",
+                             "notification", "other")),
+        _c("outcome", values=("resolved", "unresolved", "transferred", "reschedule_agreed",
+                              "callback_promised", "no_answer", "sent")),
+        _c("agreed_date", DATE, nullable=True),
+        _c("responded", BOOL, nullable=True),
+    ), key=("contact_id",)),
+)
+
+SOURCES = ("oms", "wms", "contractor", "contacts")
+
+
+def files_of(source: str) -> list[FeedFile]:
+    return [f for f in FEEDS if f.source == source]
+
+
+def feed(table: str) -> FeedFile:
+    return next(f for f in FEEDS if f.table == table)

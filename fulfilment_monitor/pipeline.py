@@ -1,0 +1,111 @@
+"""The nightly job: load new drops, build the models, validate the marts, publish.
+
+Everything writes to a private work database; analysts only ever see the
+published copy, which changes in one atomic rename and only after a run that
+loaded, built and validated cleanly.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from fulfilment_monitor import db as database
+from fulfilment_monitor import transform, validate
+from fulfilment_monitor.errors import DropRejected, UserError
+from fulfilment_monitor.landing import Drop, complete_drops
+from fulfilment_monitor.load import DropResult, ensure_schema, load_drop
+from fulfilment_monitor.publish import bootstrap_work, publish
+from fulfilment_monitor.settings import end_of, work_db_for
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    as_of: dt.datetime
+    drops: list[DropResult] = field(default_factory=list)
+    exceptions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> list[DropResult]:
+        return [d for d in self.drops if d.status == "rejected"]
+
+
+def _ensure_run_table(con) -> None:
+    con.sql("""
+        CREATE TABLE IF NOT EXISTS audit.runs (
+            run_id VARCHAR PRIMARY KEY, as_of TIMESTAMPTZ NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, drops_loaded INTEGER,
+            drops_rejected INTEGER, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+            message VARCHAR)""")
+
+
+def _record_run(work: Path, result: RunResult, started: dt.datetime, status: str, message: str | None) -> None:
+    loaded = [d for d in result.drops if d.status == "loaded"]
+    with database.connect(work) as con:
+        _ensure_run_table(con)
+        con.execute(
+            "INSERT OR REPLACE INTO audit.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.run_id, result.as_of, started, dt.datetime.now(dt.timezone.utc), status,
+             len(loaded), len(result.rejected), sum(d.read for d in result.drops),
+             sum(d.loaded for d in loaded), sum(d.quarantined for d in loaded), message])
+
+
+def default_as_of(work: Path) -> dt.datetime:
+    """The end of the latest complete extract date loaded so far."""
+    with database.connect(work) as con:
+        latest = database.query(con, "SELECT max(extract_date) FROM audit.drops WHERE status = 'loaded'")[0][0]
+    if latest is None:
+        raise UserError("no complete drop has been loaded yet: nothing to evaluate")
+    return end_of(latest)
+
+
+def load_new_drops(landing: Path, work: Path, until: dt.date | None = None,
+                   sources: tuple[str, ...] | None = None) -> list[DropResult]:
+    """Load every complete drop not loaded yet (optionally only up to a date / some sources)."""
+    drops: list[Drop] = [d for d in complete_drops(landing)
+                         if (until is None or d.extract_date <= until)
+                         and (sources is None or d.source in sources)]
+    results = []
+    checks = validate.drop_checks()
+    with database.connect(work) as con:
+        ensure_schema(con)
+        for drop in tqdm(drops, desc="loading drops", unit="drop", disable=None, leave=False):
+            results.append(load_drop(con, drop, checks))
+    return results
+
+
+def build_and_check(work: Path, as_of: dt.datetime, result: RunResult) -> None:
+    """dbt build, then mart validation; raises UserError when the marts must not be published."""
+    transform.build(work, as_of)
+    with database.connect(work) as con:
+        problems = validate.validate_marts(con, result.run_id, as_of)
+        result.exceptions = dict(database.query(
+            con, "SELECT exception_type, count(*) FROM marts.fct_fulfilment_exceptions GROUP BY 1 ORDER BY 1"))
+    if problems:
+        raise UserError("mart validation failed, previous database kept: " + "; ".join(problems[:3]))
+
+
+def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
+        until: dt.date | None = None) -> RunResult:
+    """The whole nightly job. Raises UserError (published database untouched) on failure."""
+    work = work_db_for(published)
+    bootstrap_work(work, published)
+    started = dt.datetime.now(dt.timezone.utc)
+    result = RunResult(run_id=uuid.uuid4().hex[:12], as_of=as_of or started)
+    try:
+        result.drops = load_new_drops(landing, work, until)
+        result.as_of = as_of or default_as_of(work)
+        if result.rejected:
+            names = ", ".join(f"{d.drop.name} ({'; '.join(d.problems)})" for d in result.rejected)
+            raise DropRejected(f"drop rejected, nothing of it loaded and nothing published: {names}")
+        build_and_check(work, result.as_of, result)
+    except UserError as exc:
+        _record_run(work, result, started, "failed", str(exc))
+        raise
+    _record_run(work, result, started, "published", None)
+    publish(work, published)
+    return result
