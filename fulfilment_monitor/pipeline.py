@@ -46,6 +46,7 @@ def _ensure_run_table(con) -> None:
 def _record_run(work: Path, result: RunResult, started: dt.datetime, status: str, message: str | None) -> None:
     loaded = [d for d in result.drops if d.status == "loaded"]
     with database.connect(work) as con:
+        ensure_schema(con)
         _ensure_run_table(con)
         con.execute(
             "INSERT OR REPLACE INTO audit.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -92,6 +93,7 @@ def build_and_check(work: Path, as_of: dt.datetime, result: RunResult) -> None:
 def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
         until: dt.date | None = None) -> RunResult:
     """The whole nightly job. Raises UserError (published database untouched) on failure."""
+    complete_drops(landing)  # a bad landing zone fails here, before any database is touched
     work = work_db_for(published)
     bootstrap_work(work, published)
     started = dt.datetime.now(dt.timezone.utc)

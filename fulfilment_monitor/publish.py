@@ -9,9 +9,17 @@ import os
 import shutil
 from pathlib import Path
 
+from fulfilment_monitor import db
+
 
 def publish(work: Path, published: Path) -> None:
-    """Copy `work` (closed, so fully checkpointed) to `published` in one rename."""
+    """Copy `work` to `published` in one rename, after folding its write-ahead log into it."""
+    # dbt's in-process adapter may still hold the database open with changes only in the WAL.
+    with db.connect(work) as con:
+        con.sql("CHECKPOINT")
+    wal = work.with_name(work.name + ".wal")
+    if wal.exists() and wal.stat().st_size:
+        raise RuntimeError(f"{wal} still holds changes after a checkpoint; not publishing a partial copy")
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
     shutil.copyfile(work, staging)
