@@ -1,12 +1,22 @@
-"""Shared test helpers: write landing-zone drops by hand."""
+"""Shared test helpers: run the CLI as a user would, write landing-zone drops by hand."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from fulfilment_monitor.settings import REPO
+
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """Run `python -m fulfilment_monitor` as a user would."""
+    return subprocess.run([sys.executable, "-m", "fulfilment_monitor", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
 
 
 def write_drop(landing: Path, source: str, day: str, files: dict[str, str | bytes],

@@ -6,14 +6,9 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import write_drop
+from conftest import cli, write_drop
 from fulfilment_monitor import db, pipeline
-from fulfilment_monitor.settings import REPO, parse_as_of
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fulfilment_monitor", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+from fulfilment_monitor.settings import parse_as_of
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
