@@ -12,7 +12,8 @@ from fulfilment_monitor.feeds import (BOOL, DATE, DECIMAL, INT, SQL_TYPES, TIMES
 
 # One CSV field: quoted (with "" escapes) or bare without quotes.
 _CSV_FIELD = r'"(?:[^"]|"")*"|[^,"]*'
-_ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)"
+# ISO 8601 with an explicit offset; seconds optional, as RFC 3339's space separator.
+_ISO_TIMESTAMP = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([+-]\d{2}(:?\d{2})?|Z)"
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 
 

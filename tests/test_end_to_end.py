@@ -82,3 +82,25 @@ def test_running_again_changes_nothing(generated_run):
     with db.connect(published, read_only=True) as con:
         assert db.query(con, query) == before
         assert db.query(con, "SELECT count(*) FROM raw.contractor_events") == raw_before
+
+
+def test_every_mart_column_is_documented_and_docs_generate(generated_run, tmp_path):
+    import json
+    import shutil
+
+    from fulfilment_monitor import transform
+    from fulfilment_monitor.settings import work_db_for
+
+    out, published, _ = generated_run
+    work = tmp_path / "docs.duckdb"
+    shutil.copyfile(work_db_for(published), work)
+    transform.dbt(["docs", "generate"], work, as_of=None)
+    manifest = json.loads((tmp_path / "dbt" / "target" / "manifest.json").read_text())
+    catalog = json.loads((tmp_path / "dbt" / "target" / "catalog.json").read_text())
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["config"].get("schema") != "marts":
+            continue
+        assert node["description"].strip(), f"{node['name']} has no description"
+        built = catalog["nodes"][node["unique_id"]]["columns"]
+        undocumented = sorted(set(c.lower() for c in built) - set(node["columns"]))
+        assert not undocumented, f"{node['name']}: undocumented columns {undocumented}"
