@@ -89,12 +89,12 @@ def test_every_mart_column_is_documented_and_docs_generate(generated_run, tmp_pa
     import shutil
 
     from fulfilment_monitor import transform
-    from fulfilment_monitor.settings import work_db_for
+    from fulfilment_monitor.settings import parse_as_of, work_db_for
 
     out, published, _ = generated_run
     work = tmp_path / "docs.duckdb"
     shutil.copyfile(work_db_for(published), work)
-    transform.dbt(["docs", "generate"], work, as_of=None)
+    transform.dbt(["docs", "generate"], work, as_of=parse_as_of("2026-10-22T00:00:00Z"))
     manifest = json.loads((tmp_path / "dbt" / "target" / "manifest.json").read_text())
     catalog = json.loads((tmp_path / "dbt" / "target" / "catalog.json").read_text())
     for node in manifest["nodes"].values():
