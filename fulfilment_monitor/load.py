@@ -5,7 +5,8 @@ Each feed file is read as bytes, split into lines without a Python loop
 query (`parse.py`). Good rows go to `raw.<table>` with their lineage, bad rows
 to `quarantine.rows` with their reason; the ledger `audit.drops` records the
 drop. A drop is all-or-nothing: a drop-level check failing, or the process
-dying mid-way, leaves no row of it behind.
+dying mid-way, leaves no row of it behind. What the checks found is written to
+`audit.validations` in the same transaction (see validation/store.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import pyarrow as pa
 from fulfilment_monitor.feeds import SQL_TYPES, FeedFile, files_of
 from fulfilment_monitor.landing import Drop
 from fulfilment_monitor.parse import parse_sql
+from fulfilment_monitor.validation import store as validations
+from fulfilment_monitor.validation.outcome import Outcome
 
 LINEAGE_COLUMNS = """
     _load_id VARCHAR NOT NULL,
@@ -55,6 +58,7 @@ class DropResult:
     status: str  # loaded | rejected | skipped
     files: list[FileResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    validations: list[Outcome] = field(default_factory=list)  # every check's outcome
 
     @property
     def read(self) -> int:
@@ -69,8 +73,9 @@ class DropResult:
         return self.read - self.quarantined
 
 
-# A drop-level check: given the parsed files of a drop, the reasons to reject it.
-DropCheck = Callable[[duckdb.DuckDBPyConnection, Drop, list[FileResult]], list[str]]
+# A drop-level check: given the parsed files of a drop, what it checked (a failed critical
+# Outcome rejects the drop); a bare string is a reason to reject.
+DropCheck = Callable[[duckdb.DuckDBPyConnection, Drop, list[FileResult]], list["Outcome | str"]]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -92,6 +97,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
             rows_quarantined BIGINT, problems VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
             PRIMARY KEY (source, extract_date))""")
+    validations.ensure_table(con)
 
 
 def read_lines(data: bytes) -> pa.Table:
@@ -184,10 +190,12 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Drop, checks: list[DropCheck
     result = DropResult(drop, checksum, "loaded")
     for feed in files_of(drop.source):
         result.files.append(parse_file(con, drop, feed))
-    result.problems = [p for f in result.files for p in f.problems]
-    if not result.problems:
+    result.validations = [Outcome(f.feed.table, "file_readable_with_declared_header", False, details=p)
+                          for f in result.files for p in f.problems]
+    if not result.validations:
         for check in checks:
-            result.problems.extend(check(con, drop, result.files))
+            result.validations.extend(Outcome.coerce(o) for o in check(con, drop, result.files))
+    result.problems = [o.problem for o in result.validations if o.blocks]
     load_id = f"{drop.name}/{checksum[:12]}"
     con.begin()
     try:
@@ -198,6 +206,7 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Drop, checks: list[DropCheck
             for file_result in result.files:
                 _write_file(con, load_id, drop, file_result, now)
             _record(con, drop, checksum, "loaded", load_id, result, now)
+        validations.record(con, load_id, validations.DROP, drop.name, result.validations, now)
         con.commit()
     except BaseException:
         con.rollback()

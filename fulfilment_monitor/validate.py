@@ -1,12 +1,12 @@
-"""Data-quality gate (Great Expectations): drop checks before loading, mart checks before publishing."""
+"""Data-quality gate (Great Expectations): drop checks before loading, mart checks before publishing.
+
+The gate lives in the `validation` package; these are the two entry points the
+pipeline calls, plus the page that shows what was checked.
+"""
 from __future__ import annotations
 
+from fulfilment_monitor.validation.drop_gate import drop_checks
+from fulfilment_monitor.validation.mart_gate import validate_marts
+from fulfilment_monitor.validation.page import write_page
 
-def drop_checks() -> list:
-    """Drop-level checks run on every parsed drop before any of it reaches `raw`."""
-    return []
-
-
-def validate_marts(con, run_id: str, as_of) -> list[str]:
-    """Mart checks after the build; a non-empty list of problems blocks publishing."""
-    return []
+__all__ = ["drop_checks", "validate_marts", "write_page"]

@@ -33,4 +33,5 @@ left join {{ ref('stg_contacts__contacts') }} as c using (contact_id)
 left join {{ ref('int_order_fulfilment') }} as of using (order_id)
 join severity as s
     on s.exception_type = f.exception_type
-    and (s.exception_subtype is null or s.exception_subtype = f.exception_subtype)
+    -- an empty subtype (null from dbt seed, '' from a unit-test fixture of the CSV) matches every subtype
+    and (coalesce(s.exception_subtype, '') = '' or s.exception_subtype = f.exception_subtype)

@@ -1,0 +1,122 @@
+"""fulfilment_nightly: load each source's drops, build + validate + publish, send the report.
+
+One run per extract date D, D being the run's logical date: it runs at 03:00 UTC the
+morning after D (when D's drops have landed), loads the complete drops extracted on or
+before D and evaluates the rules at T = the end of D. Nothing reads the wall clock, so
+rerunning, clearing or backfilling a date gives what its nightly run gave.
+
+    ingest_oms ─────────┐
+    ingest_wms ─────────┤
+    ingest_contractor ──┼──► transform (dbt build, mart validation, publish) ──► report
+    ingest_contacts ────┘
+
+Thin by design: each task is one call into fulfilment_monitor.nightly, which also runs
+without Airflow (`python -m fulfilment_monitor.nightly --help`).
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import CronDataIntervalTimetable, Variable, dag, task
+from airflow.sdk.exceptions import AirflowFailException
+
+from fulfilment_monitor.airflow_local import POOL
+from fulfilment_monitor.feeds import SOURCES
+
+SMTP_CONN_ID = "smtp_default"
+# First retry after this long, then doubling up to 20 minutes (the test suite shortens it).
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("FULFILMENT_RETRY_DELAY_SECONDS", "60")))
+
+# Names the task and the reason; sent once a task has failed for good (not on each retry).
+failure_alert = SmtpNotifier(
+    smtp_conn_id=SMTP_CONN_ID,
+    from_email=os.environ.get("FULFILMENT_ALERT_FROM", "fulfilment-monitor@localhost"),
+    to=os.environ.get("FULFILMENT_ALERT_TO", "fulfilment-ops@localhost"),
+    subject="[fulfilment_monitor] {{ ti.dag_id }}.{{ ti.task_id }} failed for {{ ds }}",
+    html_content=(
+        "<p>Task <b>{{ ti.task_id }}</b> of <b>{{ ti.dag_id }}</b> failed for extract date {{ ds }}"
+        " (run {{ ti.run_id }}, try {{ ti.try_number }}).</p>"
+        "<p>Reason: {{ exception | string | e }}</p>"
+        "<p>Log: <a href=\"{{ ti.log_url }}\">{{ ti.log_url }}</a></p>"),
+)
+
+
+def _paths():
+    """Landing zone and published database: Airflow Variable, else environment, else defaults."""
+    from fulfilment_monitor import nightly
+
+    return (nightly.landing_path(Variable.get(nightly.LANDING_ENV, default=None)),
+            nightly.db_path(Variable.get(nightly.DB_ENV, default=None)))
+
+
+def _fail_fast_on_rejection(step, *args):
+    """A rejected drop stays rejected whatever the retry: fail the task now, no retries."""
+    from fulfilment_monitor.errors import DropRejected
+
+    try:
+        return step(*args)
+    except DropRejected as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+@task(pool=POOL, execution_timeout=timedelta(hours=1))
+def ingest(source: str, logical_date=None) -> dict:
+    from fulfilment_monitor import nightly
+
+    landing, db = _paths()
+    return _fail_fast_on_rejection(nightly.ingest, source, logical_date, landing, db)
+
+
+@task(pool=POOL, execution_timeout=timedelta(hours=2))
+def transform(logical_date=None) -> dict:
+    from fulfilment_monitor import nightly
+
+    landing, db = _paths()
+    return _fail_fast_on_rejection(nightly.transform, logical_date, landing, db)
+
+
+def _smtp_settings() -> dict:
+    """The `smtp_default` connection as explicit SMTP settings for the report's sender."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(SMTP_CONN_ID)
+    extra = conn.extra_dejson
+    return {"host": conn.host, "port": conn.port, "user": conn.login or None, "password": conn.password or None,
+            "sender": extra.get("from_email"), "starttls": not extra.get("disable_tls", False),
+            "ssl": not extra.get("disable_ssl", False), "timeout": int(extra.get("timeout", 30))}
+
+
+@task(execution_timeout=timedelta(minutes=30))
+def report(logical_date=None) -> dict:
+    from fulfilment_monitor import nightly
+
+    _, db = _paths()
+    return nightly.report(logical_date, db, out=nightly.reports_path(db), send=True, smtp=_smtp_settings())
+
+
+@dag(
+    dag_id="fulfilment_nightly",
+    schedule=CronDataIntervalTimetable("0 3 * * *", timezone="UTC"),
+    start_date=datetime(2026, 10, 1, tzinfo=timezone.utc),
+    catchup=False,  # history is filled on purpose, with `airflow backfill create`
+    max_active_runs=1,  # runs (backfills too) go one date after the other
+    default_args={
+        "retries": 3,
+        "retry_delay": RETRY_DELAY,
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=20),
+        "on_failure_callback": failure_alert,
+    },
+    tags=["fulfilment_monitor"],
+    doc_md=__doc__,
+)
+def fulfilment_nightly():
+    loaded = [ingest.override(task_id=f"ingest_{source}")(source) for source in SOURCES]
+    published = transform()
+    loaded >> published
+    published >> report()
+
+
+fulfilment_nightly()

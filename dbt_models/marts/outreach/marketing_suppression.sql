@@ -1,0 +1,20 @@
+-- Grain: one row per customer who must not receive marketing now because they have at
+-- least one open exception (any order). Marketing tools exclude these customer_ids.
+with open_exceptions as (
+    select customer_id, order_id, exception_type, severity,
+           list_position(['critical', 'high', 'medium', 'low'], severity) as severity_rank,
+           least(occurred_at, first_detected_at) as opened_at
+    from {{ ref('fct_fulfilment_exceptions') }}
+    where status = 'open' and customer_id is not null
+)
+select
+    e.customer_id,
+    count(*) as open_exceptions,
+    list(distinct e.exception_type order by e.exception_type) as exception_types,
+    list(distinct e.order_id order by e.order_id) filter (where e.order_id is not null) as order_ids,
+    arg_min(e.severity, e.severity_rank) as worst_severity,
+    min(e.opened_at) as suppressed_since,
+    coalesce(bool_or(c.marketing_opt_in), false) as marketing_opt_in
+from open_exceptions as e
+left join {{ ref('stg_oms__customers') }} as c on c.customer_id = e.customer_id
+group by e.customer_id

@@ -1,0 +1,176 @@
+"""The nightly job in the steps a scheduler runs: ingest one source, transform, report.
+
+Every step takes the run's logical date and derives its window from it, never from
+the wall clock: the run for extract date D loads the complete drops extracted on or
+before D and evaluates the rules at T = the end of D (midnight UTC after it). So a
+rerun, a cleared task or a backfill of D gives what the nightly run for D gave.
+
+Airflow's DAG (dags/fulfilment_nightly.py) only schedules and wires these functions;
+each also runs without Airflow:
+
+    python -m fulfilment_monitor.nightly ingest oms 2026-10-21
+    python -m fulfilment_monitor.nightly transform 2026-10-21
+    python -m fulfilment_monitor.nightly report 2026-10-21 --out data/reports
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from fulfilment_monitor import db as database
+from fulfilment_monitor.errors import DropRejected, UserError
+from fulfilment_monitor.feeds import SOURCES
+from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, end_of, iso, work_db_for
+
+log = logging.getLogger(__name__)
+
+LANDING_ENV = "FULFILMENT_LANDING"
+DB_ENV = "FULFILMENT_DB"
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a run for one logical date may see."""
+    extract_date: dt.date  # D: drops extracted on or before it are loaded
+    as_of: dt.datetime  # T: the rules' reference time, the end of D
+
+
+def window(logical_date: dt.datetime | dt.date) -> Window:
+    """The run's window from its logical date (an aware datetime is read in UTC)."""
+    if isinstance(logical_date, dt.datetime):
+        if logical_date.tzinfo is None:
+            raise UserError(f"logical date {logical_date} has no time zone")
+        day = logical_date.astimezone(dt.timezone.utc).date()
+    else:
+        day = logical_date
+    return Window(day, end_of(day))
+
+
+def landing_path(value: str | os.PathLike | None = None) -> Path:
+    """The landing zone: the value given, else $FULFILMENT_LANDING, else the sample landing zone."""
+    return Path(value or os.environ.get(LANDING_ENV) or SAMPLE_LANDING)
+
+
+def db_path(value: str | os.PathLike | None = None) -> Path:
+    """The published database: the value given, else $FULFILMENT_DB, else data/fulfilment.duckdb."""
+    return Path(value or os.environ.get(DB_ENV) or DEFAULT_DB)
+
+
+def reports_path(db: Path) -> Path:
+    """Rendered reports live beside the published database."""
+    return db.parent / "reports"
+
+
+def rejected_drops(work: Path, source: str, until: dt.date) -> list[tuple[str, str]]:
+    """Drops of a source up to a date whose current content the ledger rejected: (name, why)."""
+    with database.connect(work) as con:
+        rows = database.query(con, """
+            SELECT source || '/' || CAST(extract_date AS VARCHAR), coalesce(problems, 'rejected')
+            FROM audit.drops WHERE status = 'rejected' AND source = ? AND extract_date <= ?
+            ORDER BY extract_date""", [source, until])
+    return [(name, why) for name, why in rows]
+
+
+def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> dict:
+    """Load the complete drops of one source extracted up to D into the work database.
+
+    Raises DropRejected while any of them stands rejected, including one rejected by an
+    earlier run: the rules would run on facts with a hole in them, and retrying cannot
+    help. A corrected re-delivery (new content) is loaded and clears it.
+    """
+    from fulfilment_monitor import pipeline
+    from fulfilment_monitor.publish import bootstrap_work
+
+    if source not in SOURCES:
+        raise UserError(f"unknown source {source!r} (expected one of: {', '.join(SOURCES)})")
+    span = window(logical_date)
+    work = work_db_for(db)
+    bootstrap_work(work, db)
+    results = pipeline.load_new_drops(landing, work, until=span.extract_date, sources=(source,))
+    loaded = [r for r in results if r.status == "loaded"]
+    summary = {
+        "source": source,
+        "extract_date": span.extract_date.isoformat(),
+        "loaded": [r.drop.name for r in loaded],
+        "already_loaded": sum(r.status == "skipped" for r in results),
+        "rows_loaded": sum(r.loaded for r in loaded),
+        "rows_quarantined": sum(r.quarantined for r in loaded),
+    }
+    log.info("ingest %s up to %s: %s", source, span.extract_date, summary)
+    rejected = rejected_drops(work, source, span.extract_date)
+    if rejected:
+        raise DropRejected("drop rejected, fix and re-deliver it: "
+                           + "; ".join(f"{name} ({why})" for name, why in rejected))
+    return summary
+
+
+def transform(logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> dict:
+    """dbt build at T, validate the marts, publish the database (the CLI's `run` for window D)."""
+    from fulfilment_monitor import pipeline
+
+    span = window(logical_date)
+    # Ingest has loaded every source up to D; run's own load finds nothing new unless a drop
+    # landed since, and then loads it under the same rules.
+    result = pipeline.run(landing, db, as_of=span.as_of, until=span.extract_date)
+    summary = {"as_of": iso(result.as_of), "run_id": result.run_id, "exceptions": result.exceptions}
+    log.info("published %s as of %s: %s", db, summary["as_of"], result.exceptions)
+    return summary
+
+
+def report(logical_date: dt.datetime | dt.date, db: Path, out: Path | None, send: bool = False,
+           smtp: dict | None = None) -> dict:
+    """Render (and send) the nightly report of the published database as of T.
+
+    `smtp`: explicit SMTP settings (the DAG passes its `smtp_default` connection's);
+    None lets the report read them from the environment, as the CLI does.
+    """
+    from fulfilment_monitor import report as nightly_report
+
+    span = window(logical_date)
+    explicit = {"smtp": smtp} if smtp is not None else {}
+    nightly_report.command(db=db, as_of=span.as_of, out=out, send=send, **explicit)
+    return {"as_of": iso(span.as_of), "out": str(out) if out else None, "send": send}
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m fulfilment_monitor.nightly",
+                                  description="One step of the nightly job for one extract date.")
+    steps = top.add_subparsers(dest="step", required=True)
+    for name in ("ingest", "transform", "report"):
+        step = steps.add_parser(name)
+        if name == "ingest":
+            step.add_argument("source", choices=SOURCES)
+        step.add_argument("date", type=dt.date.fromisoformat, help="the logical date D (YYYY-MM-DD)")
+        step.add_argument("--db", type=Path, default=None, help=f"default: ${DB_ENV} or data/fulfilment.duckdb")
+        if name == "report":
+            step.add_argument("--out", type=Path, default=None)
+            step.add_argument("--send", action="store_true", help="email it (SMTP settings from the environment)")
+        else:
+            step.add_argument("--landing", type=Path, default=None, help=f"default: ${LANDING_ENV} or the sample")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    db = db_path(args.db)
+    try:
+        if args.step == "ingest":
+            print(ingest(args.source, args.date, landing_path(args.landing), db))
+        elif args.step == "transform":
+            print(transform(args.date, landing_path(args.landing), db))
+        else:
+            print(report(args.date, db, args.out, args.send))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

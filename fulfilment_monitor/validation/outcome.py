@@ -1,0 +1,29 @@
+"""One checked expectation: what was checked, whether it held, and whether failing blocks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    suite: str  # the suite (a raw table's name for drops, a mart's for marts)
+    expectation: str  # readable: the expectation type and the columns it is about
+    success: bool
+    critical: bool = True  # a failing critical expectation rejects the drop / blocks publishing
+    details: str = ""
+
+    @property
+    def blocks(self) -> bool:
+        return self.critical and not self.success
+
+    @property
+    def problem(self) -> str:
+        """One line naming what failed, for the run's error message and audit.drops.problems."""
+        return f"{self.suite}: {self.expectation}: {self.details}"
+
+    @classmethod
+    def coerce(cls, item: "Outcome | str") -> "Outcome":
+        """Checks may still return bare problem strings: each is a failed critical check."""
+        if isinstance(item, Outcome):
+            return item
+        return cls("drop", "check", success=False, critical=True, details=str(item))

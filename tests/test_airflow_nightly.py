@@ -1,0 +1,193 @@
+"""The DAG's task bodies without Airflow (fulfilment_monitor.nightly), on a real DuckDB file.
+
+The window comes from the logical date; a backfilled or rerun date publishes what its
+nightly run published; a rejected drop is never retried into success; a load killed
+mid-drop leaves nothing of that drop behind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fulfilment_monitor import db, nightly
+from fulfilment_monitor.errors import DropRejected, UserError
+from fulfilment_monitor.feeds import SOURCES
+from fulfilment_monitor.settings import REPO, work_db_for
+
+UTC = dt.timezone.utc
+START = dt.date(2026, 10, 1)
+DAYS = 16  # the generator's minimum
+LAST = START + dt.timedelta(days=DAYS - 1)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Path:
+    from fulfilment_monitor.generate import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, orders=240, days=DAYS, start=START, seed=7)
+    return out
+
+
+@pytest.fixture
+def landing(generated, tmp_path) -> Path:
+    """A private copy of the generated landing zone, free to damage."""
+    return Path(shutil.copytree(generated / "landing", tmp_path / "landing"))
+
+
+def run_nightly(day: dt.date, landing: Path, published: Path) -> dict[str, list[tuple]]:
+    """The DAG's tasks for one date, in order; returns the published marts."""
+    for source in SOURCES:
+        nightly.ingest(source, day, landing, published)
+    nightly.transform(day, landing, published)
+    return marts(published, nightly.window(day).as_of)
+
+
+def marts(published: Path, as_of: dt.datetime) -> dict[str, list[tuple]]:
+    """Every table of the marts schema as of T, rows sorted: what analysts see.
+
+    A history table (one with `detected_at`) keeps every run's rows, so after an
+    out-of-order backfill it also holds later runs' rows; it is compared up to T.
+    """
+    with db.connect(published, read_only=True) as con:
+        tables = db.query(con, """
+            SELECT table_name, bool_or(column_name = 'detected_at') FROM information_schema.columns
+            WHERE table_schema = 'marts' GROUP BY 1 ORDER BY 1""")
+        return {table: sorted(db.query(con, f"SELECT * FROM marts.{table}"
+                                            + (" WHERE detected_at <= ?" if history else ""),
+                                       [as_of] if history else []), key=repr)
+                for table, history in tables}
+
+
+def drop_rows(published: Path, raw_table: str, day: dt.date) -> tuple[int, int]:
+    """(rows in raw, ledger entries) of one drop in the work database."""
+    source = raw_table.split("_", 1)[0]
+    with db.connect(work_db_for(published), read_only=True) as con:
+        rows = db.query(con, f"SELECT count(*) FROM raw.{raw_table} WHERE _extract_date = ?", [day])
+        ledger = db.query(con, "SELECT count(*) FROM audit.drops WHERE source = ? AND extract_date = ?",
+                          [source, day])
+    return rows[0][0], ledger[0][0]
+
+
+def break_header(landing: Path, day: dt.date) -> bytes:
+    """Rename a column in the header of a wms drop (which rejects the drop); returns the good bytes."""
+    shipments = landing / "wms" / day.isoformat() / "shipments.csv"
+    good = shipments.read_bytes()
+    shipments.write_bytes(good.replace(b"tracking_ref", b"tracking_no", 1))
+    return good
+
+
+def test_the_window_is_read_from_the_logical_date_in_utc():
+    assert nightly.window(dt.datetime(2026, 10, 16, 3, 0, tzinfo=UTC)) == nightly.Window(
+        dt.date(2026, 10, 16), dt.datetime(2026, 10, 17, tzinfo=UTC))
+    # 22:00 in Chicago is already the next day in UTC.
+    late = dt.datetime(2026, 10, 16, 22, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert nightly.window(late).extract_date == dt.date(2026, 10, 17)
+    assert nightly.window(dt.date(2026, 10, 16)).as_of == dt.datetime(2026, 10, 17, tzinfo=UTC)
+    with pytest.raises(UserError, match="time zone"):
+        nightly.window(dt.datetime(2026, 10, 16))
+
+
+@pytest.mark.slow  # five dbt builds
+def test_a_backfilled_or_rerun_date_publishes_what_its_nightly_run_published(landing, tmp_path):
+    first, second = LAST - dt.timedelta(days=1), LAST
+    nightly_db, backfill_db = tmp_path / "nightly" / "f.duckdb", tmp_path / "backfill" / "f.duckdb"
+
+    nightly_first = run_nightly(first, landing, nightly_db)
+    nightly_second = run_nightly(second, landing, nightly_db)
+
+    # Deployed late: the latest date first, then the history backfilled, the latest cleared and rerun.
+    run_nightly(second, landing, backfill_db)
+    backfilled_first = run_nightly(first, landing, backfill_db)
+    rerun_second = run_nightly(second, landing, backfill_db)
+
+    assert nightly_first["fct_fulfilment_exceptions"], "the generated data has exceptions"
+    assert nightly_first != nightly_second, "the two dates differ, so the comparison means something"
+    assert backfilled_first == nightly_first
+    assert rerun_second == nightly_second
+
+
+def test_a_rejected_drop_fails_every_retry_until_it_is_redelivered(landing, tmp_path):
+    published = tmp_path / "f.duckdb"
+    bad_day = LAST - dt.timedelta(days=1)
+    good = break_header(landing, bad_day)
+
+    for attempt in range(2):  # the retry finds the ledger's verdict, not a drop to skip
+        with pytest.raises(DropRejected, match=f"wms/{bad_day}.*tracking_ref"):
+            nightly.ingest("wms", LAST, landing, published)
+    assert drop_rows(published, "wms_shipments", bad_day) == (0, 1)
+    # The other sources, and dates before the bad drop, are not held up.
+    assert nightly.ingest("oms", LAST, landing, published)["loaded"]
+    nightly.ingest("wms", bad_day - dt.timedelta(days=1), landing, published)
+
+    (landing / "wms" / bad_day.isoformat() / "shipments.csv").write_bytes(good)  # re-delivered, corrected
+    assert f"wms/{bad_day}" in nightly.ingest("wms", LAST, landing, published)["loaded"]
+    assert drop_rows(published, "wms_shipments", bad_day)[0] > 0
+
+
+# Loads the wms drops and stops, as if killed, inside the transaction of one drop: after its
+# rows and its ledger row are written, before the commit.
+STALLED_INGEST = textwrap.dedent("""
+    import datetime as dt, sys, time
+    from pathlib import Path
+    from fulfilment_monitor import load, nightly
+
+    landing, published, stall_on = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+    record = load._record
+
+    def record_then_stall(con, drop, *args):
+        record(con, drop, *args)
+        if drop.name == stall_on:
+            print("mid-load", flush=True)
+            time.sleep(300)
+
+    load._record = record_then_stall
+    nightly.ingest("wms", dt.date.fromisoformat(sys.argv[4]), landing, published)
+""")
+
+
+def test_a_task_killed_mid_load_leaves_no_partial_drop(landing, tmp_path):
+    published = tmp_path / "f.duckdb"
+    killed_day = START + dt.timedelta(days=2)
+    task = subprocess.Popen(
+        [sys.executable, "-c", STALLED_INGEST, str(landing), str(published), f"wms/{killed_day}", str(LAST)],
+        cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert task.stdout.readline().strip() == "mid-load"
+    finally:
+        task.send_signal(signal.SIGKILL)
+        task.wait(timeout=30)
+    assert task.returncode == -signal.SIGKILL
+
+    assert drop_rows(published, "wms_shipments", killed_day) == (0, 0)
+    assert drop_rows(published, "wms_shipments", killed_day - dt.timedelta(days=1))[0] > 0, \
+        "drops committed before the kill stay"
+
+    nightly.ingest("wms", LAST, landing, published)  # the retry loads the drop whole
+    reference = tmp_path / "reference" / "f.duckdb"
+    nightly.ingest("wms", LAST, landing, reference)
+    for table in ("wms_shipments", "wms_shipment_lines"):
+        assert drop_rows(published, table, killed_day) == drop_rows(reference, table, killed_day)
+
+
+def test_each_step_runs_from_the_command_line_without_airflow(landing, tmp_path):
+    published = tmp_path / "f.duckdb"
+    step = [sys.executable, "-m", "fulfilment_monitor.nightly"]
+    paths = ["--landing", str(landing), "--db", str(published)]
+    loaded = subprocess.run([*step, "ingest", "wms", str(START), *paths],
+                            cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert loaded.returncode == 0, loaded.stderr
+    assert f"wms/{START}" in loaded.stdout
+
+    break_header(landing, LAST)
+    rejected = subprocess.run([*step, "ingest", "wms", str(LAST), *paths],
+                              cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert rejected.returncode == 1
+    assert rejected.stderr.startswith("error: drop rejected") and len(rejected.stderr.splitlines()) == 1
