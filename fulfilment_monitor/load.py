@@ -109,7 +109,7 @@ def read_lines(data: bytes) -> pa.Table:
     offsets = np.concatenate(([0], ends)).astype(np.int64)
     raw = pa.LargeBinaryArray.from_buffers(
         pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    return pa.table({"line_no": pa.array(np.arange(1, len(ends) + 1, dtype=np.int64)), "raw": raw})
+    return pa.table({"_line_no": pa.array(np.arange(1, len(ends) + 1, dtype=np.int64)), "raw": raw})
 
 
 def parse_file(con: duckdb.DuckDBPyConnection, drop: Drop, feed: FeedFile) -> FileResult:
@@ -165,11 +165,11 @@ def _write_file(con, load_id: str, drop: Drop, result: FileResult, now: dt.datet
     columns = ", ".join(feed.column_names)
     lineage = [load_id, drop.source, drop.extract_date, feed.file, now]
     _insert(con, f"raw.{feed.table}",
-            f"SELECT {columns}, ?, ?, ?, ?, line_no, ? FROM parsed "
-            f"WHERE reject_reason IS NULL ORDER BY line_no", result.rows, lineage)
+            f"SELECT {columns}, ?, ?, ?, ?, _line_no, ? FROM parsed "
+            f"WHERE reject_reason IS NULL ORDER BY _line_no", result.rows, lineage)
     _insert(con, "quarantine.rows",
-            "SELECT ?, ?, ?, ?, line_no, raw_text, reject_reason, ? FROM parsed "
-            "WHERE reject_reason IS NOT NULL ORDER BY line_no", result.rows, lineage)
+            "SELECT ?, ?, ?, ?, _line_no, raw_text, reject_reason, ? FROM parsed "
+            "WHERE reject_reason IS NOT NULL ORDER BY _line_no", result.rows, lineage)
 
 
 def drop_state(con: duckdb.DuckDBPyConnection, drop: Drop) -> tuple[str, str] | None:

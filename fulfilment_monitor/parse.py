@@ -1,6 +1,6 @@
 """Row parsing and row checks, as one vectorised DuckDB query per feed file.
 
-Input: a relation `lines(line_no BIGINT, raw BLOB)` holding a file's data lines
+Input: a relation `lines(_line_no BIGINT, raw BLOB)` holding a file's data lines
 as bytes. Output: one row per input line with the typed columns, the line as
 text, and `reject_reason` (NULL for a good row). Every line comes out exactly
 once, which is what makes loaded + quarantined = read hold by construction.
@@ -102,14 +102,14 @@ def parse_sql(feed: FeedFile) -> str:
         checks.extend(_column_checks(col, value))
     key_values = ", ".join(v for c, v in zip(feed.columns, values) if c.name in feed.key)
     duplicate = (f"CASE WHEN reason IS NULL AND row_number() OVER (PARTITION BY reason IS NULL, "
-                 f"{key_values} ORDER BY line_no) > 1 THEN 'duplicate key within drop' END"
+                 f"{key_values} ORDER BY _line_no) > 1 THEN 'duplicate key within drop' END"
                  if feed.key_unique_in_drop else "NULL")
     typed_columns = ",\n        ".join(
         f"CASE WHEN reason IS NULL THEN {_typed(c, v)} END AS {c.name}"
         for c, v in zip(feed.columns, values))
     return f"""
 WITH decoded AS (
-    SELECT line_no, rtrim(try(decode(raw)), E'\\r\\n') AS text,
+    SELECT _line_no, rtrim(try(decode(raw)), E'\\r\\n') AS text,
            CAST(raw AS VARCHAR) AS escaped
     FROM lines
 ), split AS (
@@ -119,10 +119,10 @@ WITH decoded AS (
 ), keyed AS (
     SELECT * REPLACE (coalesce(reason, {duplicate}) AS reason) FROM checked
 )
-SELECT line_no,
+SELECT _line_no,
        coalesce(text, escaped) AS raw_text,
        reason AS reject_reason,
        {typed_columns}
 FROM keyed
-ORDER BY line_no
+ORDER BY _line_no
 """

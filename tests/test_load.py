@@ -71,6 +71,16 @@ def test_lineage_is_kept(landing, con):
     assert row[4].startswith("wms/2026-11-01/")
 
 
+def test_a_feed_column_named_line_no_keeps_its_own_value(landing, con):
+    """The feed's `line_no` (the order line) is data; the file's line number is lineage."""
+    write_drop(landing, "wms", "2026-11-01", {
+        "shipments.csv": SHIPMENTS_HEADER + GOOD_SHIPMENT,
+        "shipment_lines.csv": LINES_HEADER + "S1,7,2\nS1,9,1\n",
+    })
+    load.load_drop(con, complete_drops(landing)[0])
+    assert db.query(con, "SELECT line_no, _line_no FROM raw.wms_shipment_lines ORDER BY 1") == [(7, 2), (9, 3)]
+
+
 def test_loading_a_drop_twice_changes_nothing(landing, con, tmp_path):
     wms_drop(landing)
     (drop,) = complete_drops(landing)

@@ -40,7 +40,7 @@ def _frame_sql(result: FileResult) -> str:
         derived["undeclared_fields"] = _undeclared_fields(result)
     columns = feed.column_names + [f"{sql} AS {name}" for name, sql in derived.items()]
     return (f"SELECT {', '.join(columns)} FROM file_{feed.table} "
-            f"WHERE reject_reason IS NULL ORDER BY line_no")
+            f"WHERE reject_reason IS NULL ORDER BY _line_no")
 
 
 @contextmanager
