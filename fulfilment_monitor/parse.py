@@ -22,15 +22,20 @@ def _quote(text: str) -> str:
 
 
 def _value_exprs(feed: FeedFile) -> list[str]:
-    """SQL for each column's text value (NULL when empty or absent)."""
+    """SQL for each column's text value (NULL when empty or absent), computed once per row."""
     if feed.is_csv:
-        # Strip the quotes of a quoted field and undo its "" escapes.
+        # A quoted field (the splitter keeps quotes) loses them and its "" escapes.
         return [
-            f"nullif(regexp_replace(regexp_replace(fields[{i}], '^\"(.*)\"$', '\\1', 's'), "
-            f"'\"\"', '\"', 'g'), '')"
+            f"nullif(CASE WHEN starts_with(fields[{i}], '\"') "
+            f"THEN replace(fields[{i}][2:-2], '\"\"', '\"') ELSE fields[{i}] END, '')"
             for i in range(1, len(feed.columns) + 1)
         ]
     return [f"nullif(values[{i}], '')" for i in range(1, len(feed.columns) + 1)]
+
+
+def _value_column(col: Column) -> str:
+    """The column holding a value's text in the query (named apart from the feed's columns)."""
+    return f"_v_{col.name}"
 
 
 def _typed(col: Column, value: str) -> str:
@@ -79,8 +84,12 @@ def parse_sql(feed: FeedFile) -> str:
     n = len(feed.columns)
     values = _value_exprs(feed)
     if feed.is_csv:
-        # A leading comma makes every field follow one, so empty fields are never skipped.
-        split = (f"regexp_extract_all(',' || text, ',({_CSV_FIELD})', 1) AS fields, "
+        # Most lines hold no quote and split on commas; the others take the CSV grammar (a
+        # leading comma makes every field follow one, so empty fields are never skipped).
+        split = (f"CASE WHEN contains(text, '\"') "
+                 f"THEN regexp_extract_all(',' || text, ',({_CSV_FIELD})', 1) "
+                 f"ELSE string_split(text, ',') END AS fields, "
+                 f"NOT contains(text, '\"') OR "
                  f"regexp_full_match(text, '(?:{_CSV_FIELD})(?:,(?:{_CSV_FIELD}))*') AS well_formed")
         shape_checks = [
             "WHEN NOT well_formed THEN 'malformed CSV line (stray or unbalanced quotes)'",
@@ -98,15 +107,16 @@ def parse_sql(feed: FeedFile) -> str:
         ]
     checks = ["WHEN text IS NULL THEN 'not valid UTF-8'",
               "WHEN trim(text) = '' THEN 'blank line'", *shape_checks]
-    for col, value in zip(feed.columns, values):
-        checks.extend(_column_checks(col, value))
-    key_values = ", ".join(v for c, v in zip(feed.columns, values) if c.name in feed.key)
+    for col in feed.columns:
+        checks.extend(_column_checks(col, _value_column(col)))
+    key_values = ", ".join(_value_column(c) for c in feed.columns if c.name in feed.key)
     duplicate = (f"CASE WHEN reason IS NULL AND row_number() OVER (PARTITION BY reason IS NULL, "
                  f"{key_values} ORDER BY _line_no) > 1 THEN 'duplicate key within drop' END"
                  if feed.key_unique_in_drop else "NULL")
     typed_columns = ",\n        ".join(
-        f"CASE WHEN reason IS NULL THEN {_typed(c, v)} END AS {c.name}"
-        for c, v in zip(feed.columns, values))
+        f"CASE WHEN reason IS NULL THEN {_typed(c, _value_column(c))} END AS {c.name}"
+        for c in feed.columns)
+    value_columns = ", ".join(f"{v} AS {_value_column(c)}" for c, v in zip(feed.columns, values))
     return f"""
 WITH decoded AS (
     SELECT _line_no, rtrim(try(decode(raw)), E'\\r\\n') AS text,
@@ -114,8 +124,10 @@ WITH decoded AS (
     FROM lines
 ), split AS (
     SELECT *, {split} FROM decoded
+), valued AS (
+    SELECT *, {value_columns} FROM split
 ), checked AS (
-    SELECT *, CASE {' '.join(checks)} END AS reason FROM split
+    SELECT *, CASE {' '.join(checks)} END AS reason FROM valued
 ), keyed AS (
     SELECT * REPLACE (coalesce(reason, {duplicate}) AS reason) FROM checked
 )
