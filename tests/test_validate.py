@@ -139,12 +139,12 @@ def test_great_expectations_catches_what_the_parser_let_through(con, landing):
     good = {"dispatched_at": "2026-11-02T08:00:00-05:00", "warehouse_id": "W1", "contractor_id": "K1",
             "order_id": "O1", "tracking_ref": "T", "replaces_shipment_id": None}
     rows = pa.Table.from_pylist([
-        dict(good, shipment_id="S1", shipment_reason="initial", line_no=2),
-        dict(good, shipment_id="S1", shipment_reason="teleported", line_no=3),
-        dict(good, shipment_id="S2", shipment_reason="split", dispatched_at="2026-11-02 08:00", line_no=4),
+        dict(good, shipment_id="S1", shipment_reason="initial", _line_no=2),
+        dict(good, shipment_id="S1", shipment_reason="teleported", _line_no=3),
+        dict(good, shipment_id="S2", shipment_reason="split", dispatched_at="2026-11-02 08:00", _line_no=4),
     ])
-    lines = pa.Table.from_pylist([{"shipment_id": "S1", "line_no": 1, "quantity": "2"},   # text, not a number
-                                  {"shipment_id": "S2", "line_no": 1, "quantity": "0"}])
+    lines = pa.Table.from_pylist([{"shipment_id": "S1", "line_no": 1, "quantity": "2", "_line_no": 2},  # text
+                                  {"shipment_id": "S2", "line_no": 1, "quantity": "0", "_line_no": 3}])
     files = [load.FileResult(feed(table), rows=parsed.append_column("raw_text", pa.array([""] * parsed.num_rows))
                              .append_column("reject_reason", pa.array([None] * parsed.num_rows, pa.string())))
              for table, parsed in (("wms_shipments", rows), ("wms_shipment_lines", lines))]

@@ -30,11 +30,14 @@ order_closed as (
 ),
 spells as (
     select e.*,
-           -- resolved with no known moment: counted as never open (no false alarm)
+           -- resolved with no known moment: counted as never open (no false alarm).
+           -- greatest() skips nulls: a moment that is not known must not become opened_at.
            case when e.status = 'resolved' then coalesce(
                least(r.seen_resolved_at, oc.closed_at,
-                     case when d.by_delivery then greatest(f.fully_delivered_at, e.opened_at) end,
-                     case when e.exception_type = 'missed_window' then greatest(b.delivered_at, e.opened_at) end),
+                     case when d.by_delivery and f.fully_delivered_at is not null
+                          then greatest(f.fully_delivered_at, e.opened_at) end,
+                     case when e.exception_type = 'missed_window' and b.delivered_at is not null
+                          then greatest(b.delivered_at, e.opened_at) end),
                e.opened_at)
            end as resolved_at
     from exceptions as e
