@@ -22,6 +22,10 @@ class Drop:
     def name(self) -> str:
         return f"{self.source}/{self.extract_date.isoformat()}"
 
+    def size(self) -> int:
+        """Bytes of the drop's feed files."""
+        return sum(p.stat().st_size for p in (self.path / f.file for f in files_of(self.source)) if p.exists())
+
     def checksum(self) -> str:
         """Content hash of the drop's feed files: a re-delivered drop is recognised by it."""
         digest = hashlib.sha256()

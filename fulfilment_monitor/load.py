@@ -74,7 +74,8 @@ class DropResult:
 
 
 # A drop-level check: given the parsed files of a drop, what it checked (a failed critical
-# Outcome rejects the drop); a bare string is a reason to reject.
+# Outcome rejects the drop); a bare string is a reason to reject. A check may also have
+# `prepare(con, results)`, called with a batch of parsed drops before any of them is checked.
 DropCheck = Callable[[duckdb.DuckDBPyConnection, Drop, list[FileResult]], list["Outcome | str"]]
 
 
@@ -179,17 +180,25 @@ def drop_state(con: duckdb.DuckDBPyConnection, drop: Drop) -> tuple[str, str] | 
     return rows[0] if rows else None
 
 
-def load_drop(con: duckdb.DuckDBPyConnection, drop: Drop, checks: list[DropCheck] = (),
-              now: dt.datetime | None = None) -> DropResult:
-    """Load one drop unless it is already loaded (or rejected with the same content)."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+def parse_drop(con: duckdb.DuckDBPyConnection, drop: Drop) -> DropResult:
+    """Parse every file of a drop; status `skipped` (nothing parsed) when it is already loaded,
+    or was rejected with this same content."""
     checksum = drop.checksum()
     seen = drop_state(con, drop)
     if seen is not None and (seen[0] == "loaded" or seen[1] == checksum):
         return DropResult(drop, checksum, "skipped")
     result = DropResult(drop, checksum, "loaded")
-    for feed in files_of(drop.source):
-        result.files.append(parse_file(con, drop, feed))
+    result.files = [parse_file(con, drop, feed) for feed in files_of(drop.source)]
+    return result
+
+
+def write_drop(con: duckdb.DuckDBPyConnection, result: DropResult, checks: list[DropCheck] = (),
+               now: dt.datetime | None = None) -> DropResult:
+    """Check a parsed drop, then load it (or record it rejected) in one transaction."""
+    if result.status == "skipped":
+        return result
+    now = now or dt.datetime.now(dt.timezone.utc)
+    drop, checksum = result.drop, result.checksum
     result.validations = [Outcome(f.feed.table, "file_readable_with_declared_header", False, details=p)
                           for f in result.files for p in f.problems]
     if not result.validations:
@@ -212,3 +221,9 @@ def load_drop(con: duckdb.DuckDBPyConnection, drop: Drop, checks: list[DropCheck
         con.rollback()
         raise
     return result
+
+
+def load_drop(con: duckdb.DuckDBPyConnection, drop: Drop, checks: list[DropCheck] = (),
+              now: dt.datetime | None = None) -> DropResult:
+    """Load one drop unless it is already loaded (or rejected with the same content)."""
+    return write_drop(con, parse_drop(con, drop), checks, now)

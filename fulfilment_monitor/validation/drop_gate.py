@@ -32,6 +32,33 @@ def expectations_check(con: duckdb.DuckDBPyConnection, drop: Drop, files: list[F
             for outcome in gx.validate(load_suite(drop_suite_path(result.feed)), frame)]
 
 
+class BatchedExpectations:
+    """expectations_check, with a backlog of drops checked in one GX run per feed file.
+
+    `prepare` validates every file of a batch of parsed drops together (gx.validate_many);
+    each drop then takes its own outcomes. A drop not prepared is checked alone.
+    """
+
+    def __init__(self):
+        self._outcomes: dict[str, list[Outcome]] = {}
+
+    def prepare(self, con: duckdb.DuckDBPyConnection, drops: list) -> None:
+        frames: dict = {}  # feed -> [(drop name, frame)], files in their drop's order
+        for parsed in drops:
+            if parsed.status == "skipped" or any(f.problems for f in parsed.files):
+                continue  # nothing to check, or rejected before any expectation
+            for result, frame in drop_frames(con, parsed.files):
+                frames.setdefault(result.feed, []).append((parsed.drop.name, frame))
+        for feed, items in frames.items():
+            checked = gx.validate_many(load_suite(drop_suite_path(feed)), [frame for _, frame in items])
+            for (name, _), outcomes in zip(items, checked):
+                self._outcomes.setdefault(name, []).extend(outcomes)
+
+    def __call__(self, con, drop: Drop, files: list[FileResult]) -> list[Outcome]:
+        prepared = self._outcomes.pop(drop.name, None)
+        return prepared if prepared is not None else expectations_check(con, drop, files)
+
+
 def _top_reasons(con: duckdb.DuckDBPyConnection, result: FileResult, limit: int = 3) -> str:
     con.register("file_rows", result.rows)
     try:
@@ -112,4 +139,4 @@ def volume_check(settings: GateSettings) -> Check:
 def drop_checks(settings: GateSettings | None = None) -> list[Check]:
     """The gate's checks, with thresholds from `settings` (default: GateSettings.from_env())."""
     settings = settings or GateSettings.from_env()
-    return [bad_row_share_check(settings), volume_check(settings), expectations_check]
+    return [bad_row_share_check(settings), volume_check(settings), BatchedExpectations()]
