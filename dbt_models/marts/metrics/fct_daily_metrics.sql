@@ -1,0 +1,72 @@
+-- Grain: one row per UTC day (metric_date) from the first order to the last day before T.
+-- Each rate is its two counts divided, null on a day without any (see _metrics.yml):
+--   on_time_rate      windows due that day (by window_end) delivered by window_end + grace;
+--   promise_accuracy  orders promised for that day, delivered in full before the day ended;
+--   first_attempt_rate bookings whose first attempt that day delivered;
+--   contact_rate      inbound contacts that day per order open at the end of the day (or at T).
+with days as (
+    select metric_date,
+           least(timezone('UTC', CAST(metric_date + 1 AS TIMESTAMP)), {{ as_of() }}) as day_end
+    from {{ ref('int_metric_days') }}
+),
+windows as (
+    select metric_date, count(*) as windows_due, count(*) filter (where on_time) as windows_on_time
+    from {{ ref('int_metric_windows') }} group by all
+),
+promises as (
+    select metric_date, count(*) as promises_due, count(*) filter (where kept) as promises_kept
+    from {{ ref('int_metric_promises') }} group by all
+),
+attempts as (
+    select metric_date, count(*) as first_attempts, count(*) filter (where delivered) as first_attempts_delivered
+    from {{ ref('int_metric_first_attempts') }} group by all
+),
+contacts as (
+    select CAST(timezone('UTC', started_at) AS DATE) as metric_date, count(*) as inbound_contacts
+    from {{ ref('stg_contacts__contacts') }}
+    where direction = 'inbound'
+    group by all
+),
+open_orders as (
+    select d.metric_date, count(v.order_id) as open_orders
+    from days as d
+    join {{ ref('stg_oms__order_versions') }} as v
+        on v.valid_from <= d.day_end and (v.valid_to is null or v.valid_to > d.day_end) and v.is_open
+    group by all
+),
+placed as (
+    select CAST(timezone('UTC', placed_at) AS DATE) as metric_date, count(*) as orders_placed
+    from {{ ref('stg_oms__orders') }} group by all
+),
+exceptions as (
+    select metric_date, sum(n) as exceptions,
+           map(list(exception_type order by exception_type), list(n order by exception_type)) as exceptions_by_type
+    from (select metric_date, exception_type, CAST(sum(exceptions) AS BIGINT) as n
+          from {{ ref('fct_daily_exceptions') }} group by all) as per_type
+    group by metric_date
+)
+select
+    d.metric_date,
+    coalesce(p.orders_placed, 0) as orders_placed,
+    coalesce(w.windows_due, 0) as windows_due,
+    coalesce(w.windows_on_time, 0) as windows_on_time,
+    w.windows_on_time / nullif(w.windows_due, 0) as on_time_rate,
+    coalesce(pr.promises_due, 0) as promises_due,
+    coalesce(pr.promises_kept, 0) as promises_kept,
+    pr.promises_kept / nullif(pr.promises_due, 0) as promise_accuracy,
+    coalesce(a.first_attempts, 0) as first_attempts,
+    coalesce(a.first_attempts_delivered, 0) as first_attempts_delivered,
+    a.first_attempts_delivered / nullif(a.first_attempts, 0) as first_attempt_rate,
+    coalesce(c.inbound_contacts, 0) as inbound_contacts,
+    coalesce(o.open_orders, 0) as open_orders,
+    coalesce(c.inbound_contacts, 0) / nullif(o.open_orders, 0) as contact_rate,
+    coalesce(e.exceptions, 0) as exceptions,
+    coalesce(e.exceptions_by_type, MAP {}) as exceptions_by_type
+from days as d
+left join placed as p using (metric_date)
+left join windows as w using (metric_date)
+left join promises as pr using (metric_date)
+left join attempts as a using (metric_date)
+left join contacts as c using (metric_date)
+left join open_orders as o using (metric_date)
+left join exceptions as e using (metric_date)

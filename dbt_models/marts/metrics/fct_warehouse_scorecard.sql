@@ -1,0 +1,43 @@
+-- Grain: one row per UTC day and warehouse (metric_date, warehouse_id), every day of
+-- int_metric_days for every warehouse that dispatched a shipment by T. Shipments by the UTC
+-- date of dispatched_at: a handoff is due once dispatched_at + handoff_hours has passed by T,
+-- and on time unless the stalled_handoff rule flagged it. Exceptions by the UTC date of occurred_at.
+with warehouses as (
+    select distinct warehouse_id from {{ ref('stg_wms__shipments') }} where warehouse_id is not null
+),
+stalled as (
+    select shipment_id from {{ ref('int_exceptions') }} where exception_type = 'stalled_handoff'
+),
+shipments as (
+    select CAST(timezone('UTC', s.dispatched_at) AS DATE) as metric_date, s.warehouse_id,
+           count(*) as shipments_dispatched,
+           count(*) filter (where s.dispatched_at + {{ hours('handoff_hours') }} <= {{ as_of() }}) as handoffs_due,
+           count(*) filter (where s.dispatched_at + {{ hours('handoff_hours') }} <= {{ as_of() }}
+                              and st.shipment_id is null) as handoffs_on_time
+    from {{ ref('stg_wms__shipments') }} as s
+    left join stalled as st using (shipment_id)
+    group by all
+),
+exceptions as (
+    select CAST(timezone('UTC', occurred_at) AS DATE) as metric_date, warehouse_id,
+           count(*) as exceptions,
+           count(*) filter (where status = 'open') as open_exceptions,
+           count(*) filter (where exception_type = 'duplicate_shipment') as duplicate_shipments
+    from {{ ref('int_exceptions') }}
+    where warehouse_id is not null
+    group by all
+)
+select
+    d.metric_date,
+    w.warehouse_id,
+    coalesce(s.shipments_dispatched, 0) as shipments_dispatched,
+    coalesce(s.handoffs_due, 0) as handoffs_due,
+    coalesce(s.handoffs_on_time, 0) as handoffs_on_time,
+    s.handoffs_on_time / nullif(s.handoffs_due, 0) as handoff_rate,
+    coalesce(e.exceptions, 0) as exceptions,
+    coalesce(e.open_exceptions, 0) as open_exceptions,
+    coalesce(e.duplicate_shipments, 0) as duplicate_shipments
+from {{ ref('int_metric_days') }} as d
+cross join warehouses as w
+left join shipments as s using (metric_date, warehouse_id)
+left join exceptions as e using (metric_date, warehouse_id)

@@ -1,0 +1,15 @@
+-- Grain: one row per booking with a delivery attempt (delivered or delivery_failed) by T:
+-- its first attempt (by occurred_at, ties by event_id) and whether that attempt delivered.
+-- metric_date: the UTC date of the first attempt.
+{{ config(schema='intermediate') }}
+select
+    booking_id,
+    order_id,
+    contractor_id,
+    event_id,
+    occurred_at as attempted_at,
+    CAST(timezone('UTC', occurred_at) AS DATE) as metric_date,
+    event_type = 'delivered' as delivered
+from {{ ref('stg_contractor__events') }}
+where booking_id is not null and event_type in ('delivered', 'delivery_failed')
+{{ first_per('booking_id', 'occurred_at, event_id') }}

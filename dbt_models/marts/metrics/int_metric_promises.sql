@@ -1,0 +1,21 @@
+-- Grain: one row per order whose promised_date is decided at T: delivered in full by T, or
+-- its promised date over (the end of that date in the customer's zone, UTC when unknown, <= T).
+-- kept: delivered in full before that end. Cancelled orders are left out: the promise was
+-- withdrawn. metric_date: the promised_date itself (a calendar date, not an instant).
+{{ config(schema='intermediate') }}
+with orders as (
+    select o.order_id, o.promised_date, f.fully_delivered_at,
+           timezone(coalesce(c.timezone, 'UTC'), CAST(o.promised_date + 1 AS TIMESTAMP)) as deadline
+    from {{ ref('stg_oms__orders') }} as o
+    left join {{ ref('stg_oms__customers') }} as c using (customer_id)
+    left join {{ ref('int_order_fulfilment') }} as f using (order_id)
+    where o.order_status <> 'cancelled' and o.promised_date is not null
+)
+select
+    order_id,
+    promised_date as metric_date,
+    deadline,
+    fully_delivered_at,
+    coalesce(fully_delivered_at < deadline, false) as kept
+from orders
+where fully_delivered_at is not null or deadline <= {{ as_of() }}

@@ -1,0 +1,26 @@
+-- Grain: one row per booking version whose window fell due by T (booking_id, version_no):
+-- the missed_window rule's population - live at start, not ended by the customer, and
+-- window_end + grace <= T. on_time: the booking was delivered by window_end + grace (the
+-- rule's own test, so windows_on_time + missed windows = windows due). metric_date: the UTC
+-- date of window_end.
+{{ config(schema='intermediate') }}
+with versions as (
+    select v.booking_id, v.version_no, v.order_id, v.contractor_id, v.window_end, b.delivered_at,
+           v.window_end + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT)) as deadline
+    from {{ ref('int_booking_versions') }} as v
+    join {{ ref('int_bookings') }} as b using (booking_id)
+    where v.window_start is not null and v.window_end is not null
+      and (v.superseded_at is null or v.superseded_at >= v.window_start)
+      and coalesce(v.ended_by_initiator, '') <> 'customer'
+)
+select
+    booking_id,
+    version_no,
+    order_id,
+    contractor_id,
+    window_end,
+    deadline,
+    CAST(timezone('UTC', window_end) AS DATE) as metric_date,
+    coalesce(delivered_at <= deadline, false) as on_time
+from versions
+where deadline <= {{ as_of() }}

@@ -1,0 +1,102 @@
+"""Data quality of the report date against the previous 7 days: checks, quarantine, drops.
+
+Drop checks and quarantined rows count by extract date; mart checks are those of the latest
+mart validation (the one the published database passed). A drop is missing when a source has
+no loaded drop for a date since the first drop of all, up to the report date: late and missing
+look the same at T.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from fulfilment_monitor.feeds import SOURCES
+from fulfilment_monitor.report.period import Period
+from fulfilment_monitor.report.queries import one, rows
+
+FAILED_SHOWN = 10
+
+
+def _dates(period: Period) -> dict:
+    return {"day": period.report_date, "first": period.first_date}
+
+
+def checks(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
+    """Passed/failed counts of drop checks (day, week) and of the latest mart validation."""
+    return one(con, """
+        WITH drop_checks AS (
+            SELECT success, TRY_CAST(split_part(target, '/', 2) AS DATE) AS extract_date
+            FROM audit.validations WHERE scope = 'drop'
+        ), mart_checks AS (
+            SELECT success FROM audit.validations
+            WHERE scope = 'mart' AND checked_at = (SELECT max(checked_at) FROM audit.validations WHERE scope = 'mart')
+        )
+        SELECT
+            (SELECT count(*) FILTER (WHERE success AND extract_date = $day) FROM drop_checks) AS drop_passed_day,
+            (SELECT count(*) FILTER (WHERE NOT success AND extract_date = $day) FROM drop_checks) AS drop_failed_day,
+            (SELECT count(*) FILTER (WHERE success AND extract_date BETWEEN $first AND $day - 1) FROM drop_checks)
+                AS drop_passed_week,
+            (SELECT count(*) FILTER (WHERE NOT success AND extract_date BETWEEN $first AND $day - 1) FROM drop_checks)
+                AS drop_failed_week,
+            (SELECT count(*) FILTER (WHERE success) FROM mart_checks) AS mart_passed,
+            (SELECT count(*) FILTER (WHERE NOT success) FROM mart_checks) AS mart_failed""", _dates(period))
+
+
+def failed_checks(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
+    """The failed checks behind those counts, critical first."""
+    return rows(con, f"""
+        SELECT scope, target, expectation, critical, left(coalesce(details, ''), 160) AS details
+        FROM audit.validations
+        WHERE NOT success AND (
+            (scope = 'drop' AND TRY_CAST(split_part(target, '/', 2) AS DATE) BETWEEN $first AND $day)
+            OR (scope = 'mart' AND checked_at = (SELECT max(checked_at) FROM audit.validations WHERE scope = 'mart')))
+        ORDER BY critical DESC, target DESC, expectation
+        LIMIT {FAILED_SHOWN}""", _dates(period))
+
+
+def quarantined(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
+    """Rows quarantined per source and reason, for drops of the report date or the week before."""
+    return rows(con, """
+        SELECT source, reason,
+               count(*) FILTER (WHERE extract_date = $day) AS day,
+               count(*) FILTER (WHERE extract_date BETWEEN $first AND $day - 1) AS week
+        FROM quarantine.rows
+        WHERE extract_date BETWEEN $first AND $day
+        GROUP BY ALL
+        ORDER BY day DESC, week DESC, source, reason""", _dates(period))
+
+
+def rejected_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
+    return rows(con, """
+        SELECT source, extract_date, coalesce(problems, 'rejected') AS problems
+        FROM audit.drops
+        WHERE status = 'rejected' AND extract_date BETWEEN $first AND $day
+        ORDER BY extract_date DESC, source""", _dates(period))
+
+
+def missing_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
+    """Expected (source, extract date) pairs of the report's 8 dates with no loaded drop."""
+    sources = ", ".join(f"('{s}')" for s in SOURCES)
+    return rows(con, f"""
+        WITH dates AS (
+            SELECT CAST(d AS DATE) AS extract_date
+            FROM generate_series(CAST($first AS DATE), CAST($day AS DATE), INTERVAL 1 DAY) AS t(d)
+        )
+        SELECT s.source, d.extract_date
+        FROM dates AS d CROSS JOIN (VALUES {sources}) AS s(source)
+        WHERE d.extract_date >= (SELECT min(extract_date) FROM audit.drops)
+          AND NOT EXISTS (SELECT 1 FROM audit.drops AS a
+                          WHERE a.source = s.source AND a.extract_date = d.extract_date AND a.status = 'loaded')
+        ORDER BY d.extract_date DESC, s.source""", _dates(period))
+
+
+def section(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
+    quarantine = quarantined(con, period)
+    return {
+        "checks": checks(con, period),
+        "failed": failed_checks(con, period),
+        "quarantined": quarantine,
+        "quarantined_day": sum(r["day"] for r in quarantine),
+        "quarantined_week": sum(r["week"] for r in quarantine),
+        "rejected": rejected_drops(con, period),
+        "missing": missing_drops(con, period),
+    }
