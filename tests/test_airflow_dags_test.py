@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import email
-import email.policy
 import json
 import shutil
 import sqlite3
@@ -18,10 +16,10 @@ from typing import NamedTuple
 
 import pytest
 
+from conftest import Inbox, is_alert, loopback_smtp
 from fulfilment_monitor import airflow_local, db, nightly
 from fulfilment_monitor.feeds import SOURCES
 from test_airflow_nightly import LAST, break_header, generated, marts  # noqa: F401 (generated: a fixture)
-from test_airflow_ui import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -29,26 +27,10 @@ DAG_ID = "fulfilment_nightly"
 T = nightly.window(LAST).as_of  # the generator's truth holds at the end of its last date
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def inbox():
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    server = Controller(handler, hostname="127.0.0.1", port=free_port())
-    server.start()
-    yield handler, server.port
-    server.stop()
+    with loopback_smtp() as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +63,6 @@ def dags_test(env: dict[str, str], landing: Path, published: Path, day: dt.date)
         """, [DAG_ID, DAG_ID]).fetchall()
     return DagsTest(done.returncode, (done.stdout + done.stderr)[-3000:],
                     {task: (state, tries) for task, state, tries in rows})
-
-
-def is_alert(message) -> bool:
-    return message["Subject"].startswith("[fulfilment_monitor]") and " failed for " in message["Subject"]
 
 
 def reports_sent(handler: Inbox) -> list:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from fulfilment_monitor import airflow_local
 from fulfilment_monitor.settings import REPO
 
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.slow
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 STARTUP_SECONDS = 240
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_until(condition, seconds: float, what: str, process: subprocess.Popen, log: Path):

@@ -37,14 +37,6 @@ def counts(con, table):
     return db.query(con, f"SELECT count(*) FROM {table}")[0][0]
 
 
-@pytest.fixture
-def con(tmp_path):
-    connection = db.connect(tmp_path / "work.duckdb")
-    load.ensure_schema(connection)
-    yield connection
-    connection.close()
-
-
 def test_every_row_is_loaded_or_quarantined_with_its_reason(landing, con):
     wms_drop(landing)
     (drop,) = complete_drops(landing)

@@ -21,14 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli
+from conftest import cli, free_port, is_alert, loopback_smtp
 from fulfilment_monitor import db, pipeline
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import command
 from fulfilment_monitor.report.outreach import CSV_COLUMNS
 from fulfilment_monitor.settings import REPO
-from test_airflow_dags_test import Inbox, is_alert
-from test_airflow_ui import free_port
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -71,13 +69,8 @@ def own_db(published, tmp_path) -> Path:
 
 @pytest.fixture
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    handler = Inbox()
-    server = Controller(handler, hostname="127.0.0.1", port=free_port())
-    server.start()
-    yield handler, server.port
-    server.stop()
+    with loopback_smtp() as running:
+        yield running
 
 
 @pytest.fixture

@@ -18,14 +18,6 @@ from test_broken_drops import contacts, csv_text, day, events, jsonl_text, shipm
 T = dt.datetime(2026, 11, 10, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture
-def con(tmp_path):
-    connection = db.connect(tmp_path / "work.duckdb")
-    load.ensure_schema(connection)
-    yield connection
-    connection.close()
-
-
 def load_one(con, landing, source, on, files, settings=GateSettings()):
     write_drop(landing, source, on, files)
     drop = next(d for d in complete_drops(landing) if d.source == source and d.extract_date.isoformat() == on)

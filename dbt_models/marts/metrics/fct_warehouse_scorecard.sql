@@ -31,9 +31,7 @@ select
     d.metric_date,
     w.warehouse_id,
     coalesce(s.shipments_dispatched, 0) as shipments_dispatched,
-    coalesce(s.handoffs_due, 0) as handoffs_due,
-    coalesce(s.handoffs_on_time, 0) as handoffs_on_time,
-    s.handoffs_on_time / nullif(s.handoffs_due, 0) as handoff_rate,
+    {{ rate_columns('s', 'handoffs_on_time', 'handoffs_due', 'handoff_rate') }},
     coalesce(e.exceptions, 0) as exceptions,
     coalesce(e.open_exceptions, 0) as open_exceptions,
     coalesce(e.duplicate_shipments, 0) as duplicate_shipments
