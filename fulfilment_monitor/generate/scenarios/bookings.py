@@ -87,6 +87,17 @@ def double_booking_no_ref(w, rng, n):
 
 
 # --- traps --------------------------------------------------------------------------------------
+def _rebook_and_deliver(w, rng, o, s, t2):
+    """A new booking at t2 for 1-2 local days later, delivered in its window, order completed."""
+    n = len(o)
+    b2 = bookings_for(w, s, t2)
+    ws2, we2 = window(w, rng, o.real, w.clock.local_day(o.real, t2) + rng.integers(1, 3, n), o.big)
+    b2.created(w, t2, ws2, we2)
+    done = deliver(w, rng, b2, ws2, we2)
+    complete(w, rng, o, np.arange(n), done)
+    background(w, rng, o, np.arange(n), done, max_inbound=1)
+
+
 def trap_cancel_rebooked_in_time(w, rng, n):
     """The customer cancels and a new booking_created follows 1-23 h later (every third exactly
     24 h: the interval is closed): rebooked in time, not orphaned."""
@@ -94,12 +105,7 @@ def trap_cancel_rebooked_in_time(w, rng, n):
     x = _cancel_time(rng, bt, ws)
     b.cancelled(w, x, INIT["customer"], RC["customer_request"])
     t2 = np.where(third(n), x + 24 * HOUR, x + hours(rng, 1, 23, n))
-    b2 = bookings_for(w, s, t2)
-    ws2, we2 = window(w, rng, o.real, w.clock.local_day(o.real, t2) + rng.integers(1, 3, n), o.big)
-    b2.created(w, t2, ws2, we2)
-    done = deliver(w, rng, b2, ws2, we2)
-    complete(w, rng, o, np.arange(n), done)
-    background(w, rng, o, np.arange(n), done, max_inbound=1)
+    _rebook_and_deliver(w, rng, o, s, t2)
 
 
 def trap_retailer_cancel(w, rng, n):
@@ -109,12 +115,7 @@ def trap_retailer_cancel(w, rng, n):
     x = _cancel_time(rng, bt, ws)
     b.cancelled(w, x, INIT["retailer"], RC["retailer_request"])
     t2 = x + hours(rng, 30, 60, n)
-    b2 = bookings_for(w, s, t2)
-    ws2, we2 = window(w, rng, o.real, w.clock.local_day(o.real, t2) + rng.integers(1, 3, n), o.big)
-    b2.created(w, t2, ws2, we2)
-    done = deliver(w, rng, b2, ws2, we2)
-    complete(w, rng, o, np.arange(n), done)
-    background(w, rng, o, np.arange(n), done, max_inbound=1)
+    _rebook_and_deliver(w, rng, o, s, t2)
 
 
 def trap_cancelled_order(w, rng, n):
