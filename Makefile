@@ -32,4 +32,4 @@ sample: setup
 	$(PY) -m fulfilment_monitor generate --out data/sample --orders 400 --days 21 --seed 7
 
 clean:
-	rm -rf data/*.duckdb data/*.duckdb.* data/dbt data/reports data/outbox
+	rm -rf data/*.duckdb data/*.duckdb.* data/dbt data/reports data/outbox data/validation

@@ -132,6 +132,7 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
         build_and_check(work, result.as_of, result)
     except UserError as exc:
         _record_run(work, result, started, "failed", str(exc))
+        validate.write_page(work)  # what rejected the drop or blocked publishing, for a person to read
         raise
     _record_run(work, result, started, "published", None)
     publish(work, published)

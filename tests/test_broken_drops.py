@@ -15,6 +15,7 @@ from fulfilment_monitor import db, pipeline, transform
 from fulfilment_monitor.errors import DropRejected, UserError
 from fulfilment_monitor.feeds import feed
 from fulfilment_monitor.settings import work_db_for
+from fulfilment_monitor.validation import page
 
 FIRST_DAY = dt.date(2026, 11, 2)
 CONTACTS_PER_DAY = 60  # above the gate's smallest judged volume, so a collapse is caught
@@ -135,6 +136,8 @@ def assert_rejected(site: Path, source: str, on: str, files: dict, table: str, *
         assert reason in problems, problems
         assert any(reason in " ".join(f) for f in failed), failed
     assert raw_rows_of(work_db_for(published), table, on) == 0
+    shown = page.page_path(work_db_for(published)).read_text()
+    assert name in shown and "rejected" in shown, "the data-quality page shows the rejected drop"
 
 
 def test_a_renamed_csv_column_rejects_the_drop(site):
