@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from fulfilment_monitor.errors import UserError
+
 START = dt.date(2026, 10, 1)
 
 
@@ -28,7 +30,11 @@ class Measure:
 
 def _child(conn, fn, args):
     started = time.perf_counter()
-    detail = fn(*args)
+    try:
+        detail = fn(*args)
+    except Exception as exc:  # the parent names the phase and the reason
+        conn.send(exc)
+        return
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     conn.send((time.perf_counter() - started, peak_kb / 1024, detail or ""))
     conn.close()
@@ -47,6 +53,8 @@ def measure(fn, *args) -> Measure:
         process.join()
         raise RuntimeError(f"benchmark phase {fn.__name__} died (exit code {process.exitcode})") from None
     process.join()
+    if isinstance(result, Exception):
+        raise UserError(f"benchmark phase {fn.__name__} failed: {result}") from None
     return Measure(*result)
 
 
@@ -58,10 +66,32 @@ def phase_generate(out: Path, orders: int, days: int) -> str:
     return ""
 
 
+class Stopwatch:
+    """Adds up the seconds spent inside some functions (patched in a phase's own process)."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def watch(self, owner, name: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - started
+        setattr(owner, name, timed)
+
+
 def phase_load(landing: Path, work: Path, until: dt.date | None) -> str:
     from fulfilment_monitor.pipeline import load_new_drops
+    from fulfilment_monitor.validation import drop_gate
+    gate = Stopwatch()  # the GX drop checks, batched (prepare) or alone (expectations_check)
+    gate.watch(drop_gate.BatchedExpectations, "prepare")
+    gate.watch(drop_gate, "expectations_check")
     results = load_new_drops(landing, work, until)
-    return f"{sum(r.read for r in results)} rows"
+    return f"{sum(r.read for r in results)} rows; GX drop validation {gate.seconds:.1f} s of it"
 
 
 def phase_build(work: Path, as_of: dt.datetime) -> str:
@@ -159,6 +189,9 @@ def render(orders: int, rows: list[tuple[str, Measure]]) -> str:
 
 
 def command(scales: list[int], out: Path, days: int) -> None:
+    from fulfilment_monitor.generate.scenarios import MIN_DAYS, minimum_orders
+    if days < MIN_DAYS or min(scales) < minimum_orders():
+        raise UserError(f"bench needs --days >= {MIN_DAYS} and every scale >= {minimum_orders()} orders")
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for orders in sorted(scales):
