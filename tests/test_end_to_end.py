@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import csv
+import re
+import textwrap
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from fulfilment_monitor import db
+from fulfilment_monitor.settings import REPO
 from conftest import cli
 
 SEEDS = [7, 2026, 31337]
@@ -104,3 +107,21 @@ def test_every_mart_column_is_documented_and_docs_generate(generated_run, tmp_pa
         built = catalog["nodes"][node["unique_id"]]["columns"]
         undocumented = sorted(set(c.lower() for c in built) - set(node["columns"]))
         assert not undocumented, f"{node['name']}: undocumented columns {undocumented}"
+
+
+def documented_queries() -> list[str]:
+    """The SQL blocks of docs/analysts.md (indented code blocks that start with SQL)."""
+    text = (REPO / "docs" / "analysts.md").read_text()
+    blocks = re.findall(r"(?:^    .*\n?)+", text, flags=re.M)
+    queries = [textwrap.dedent(b).strip() for b in blocks]
+    return [q for q in queries if q.split(None, 1)[0].upper() in ("SELECT", "WITH", "SET")]
+
+
+def test_every_query_of_the_analysts_guide_runs(generated_run):
+    _, published, _ = generated_run
+    queries = documented_queries()
+    assert len(queries) >= 10
+    with db.connect(published, read_only=True) as con:
+        for query in queries:
+            for statement in filter(str.strip, query.split(";")):
+                db.query(con, statement)
