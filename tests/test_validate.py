@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -11,7 +12,7 @@ from fulfilment_monitor import db, load, validate
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.feeds import feed
 from fulfilment_monitor.landing import Drop, complete_drops
-from fulfilment_monitor.validation import drop_gate, page
+from fulfilment_monitor.validation import drop_gate, gx, page
 from fulfilment_monitor.validation.settings import GateSettings
 from test_broken_drops import contacts, csv_text, day, events, jsonl_text, shipments, wms_files
 
@@ -267,3 +268,38 @@ def test_the_page_shows_rejected_drops_and_mart_results(con, landing, tmp_path):
     assert f"wms/{day(1)}" in html and "rejected" in html and "empty file, no header row" in html
     assert f"contacts/{day(1)}" in html and "accepted" in html
     assert "expect_column_values_to_be_in_set(severity)" in html
+
+
+# --- a backlog checked in one go ----------------------------------------------------------------
+
+BACKLOG_SUITE = {"name": "backlog", "expectations": [
+    {"type": "expect_table_columns_to_match_ordered_list", "kwargs": {"column_list": ["k", "v", "e"]}},
+    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "k"}},
+    {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "v", "value_set": ["x", "y"],
+                                                             "mostly": 0.5}, "severity": "warning"},
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "e", "row_condition": {
+        "type": "comparison", "column": {"name": "v"}, "operator": "==", "parameter": "x"}}},
+]}
+
+
+def test_a_backlog_gets_what_each_drop_would_get_alone():
+    """One drop clean, one over its `mostly` share, one with a key repeated within it, one with a
+    conditional null: the same verdicts and, where a row was unexpected, the same details."""
+    frames = [pd.DataFrame({"k": k, "v": v, "e": e}) for k, v, e in [
+        (["1", "2", "3"], ["x", "y", "y"], ["a", None, None]),   # clean (keys repeat across drops)
+        (["1", "2", "3"], ["z", "z", "x"], [None, None, "b"]),   # 2 of 3 v unexpected: below its mostly
+        (["4", "4", "5"], ["y", "y", "y"], [None, None, None]),  # a key twice within the drop
+        (["6", "7", "8"], ["x", "x", "y"], ["c", None, None]),   # e null where v is x
+    ]]
+    suite = gx.suite_from_dict(BACKLOG_SUITE)
+    together, alone = gx.validate_many(suite, frames), [gx.validate(suite, f) for f in frames]
+    verdicts = [[(o.expectation, o.success, o.critical) for o in outcomes] for outcomes in together]
+    assert verdicts == [[(o.expectation, o.success, o.critical) for o in outcomes] for outcomes in alone]
+    assert [o.success for o in together[1]] == [True, True, False, True]
+    assert [o.success for o in together[2]] == [True, False, True, True]
+    assert [o.success for o in together[3]] == [True, True, True, False]
+    for mine, own in zip(sum(together, []), sum(alone, [])):
+        if "unexpected" in own.details and not own.details.startswith("0 of"):
+            assert mine.details == own.details
+        else:
+            assert mine.details.startswith("held on every row") or mine.details == own.details

@@ -138,10 +138,20 @@ def validate(suite, frame: pd.DataFrame, parameters: dict | None = None) -> list
 PART = "_part"  # which frame a row of a combined batch came from
 
 
+def _tagged(config: dict, **meta) -> dict:
+    config["meta"] = {**(config.get("meta") or {}), **meta}
+    return config
+
+
+def _meta(result, key: str):
+    return (result.expectation_config.meta or {})[key]
+
+
 def _per_part(suite):
-    """The suite for a combined batch: uniqueness holds within each part, the extra column is expected."""
+    """The suite for a combined batch: uniqueness holds within each part, the extra column is
+    expected; each expectation is tagged with its place in `suite`."""
     expectations = []
-    for e in suite.expectations:
+    for k, e in enumerate(suite.expectations):
         config = e.configuration.to_json_dict()
         kwargs = config["kwargs"]
         if config["type"] == "expect_column_values_to_be_unique":
@@ -151,7 +161,19 @@ def _per_part(suite):
             kwargs["column_list"] = [*kwargs["column_list"], PART]
         elif config["type"] == "expect_table_columns_to_match_ordered_list":
             kwargs["column_list"] = [*kwargs["column_list"], PART]
-        expectations.append(config)
+        expectations.append(_tagged(config, _index=k))
+    return suite_from_dict({"name": suite.name, "expectations": expectations})
+
+
+def _in_parts(suite, pairs: set[tuple[int, int]]):
+    """Expectation k of `suite` on the rows of part i only (its own row condition kept), for each (i, k)."""
+    expectations = []
+    for part, k in sorted(pairs):
+        config = suite.expectations[k].configuration.to_json_dict()
+        own = config["kwargs"].get("row_condition")
+        mine = {"type": "comparison", "column": {"name": PART}, "operator": "==", "parameter": part}
+        config["kwargs"]["row_condition"] = {"type": "and", "conditions": [own, mine]} if own else mine
+        expectations.append(_tagged(config, _part=part, _index=k))
     return suite_from_dict({"name": suite.name, "expectations": expectations})
 
 
@@ -165,24 +187,36 @@ def _attributable(result) -> bool:
 
 
 def validate_many(suite, frames: list[pd.DataFrame]) -> list[list[Outcome]]:
-    """validate(suite, frame) for each frame, in one GX run over all of them where it can.
+    """validate(suite, frame) for each frame, in two GX runs over all of them.
 
-    GX's cost is mostly a fixed price per run, so many small frames (a backlog of drops)
-    are checked together. A frame any of whose rows is unexpected is then checked alone,
-    so its counts, examples and `mostly` thresholds are exactly its own; the others held
-    every expectation with no unexpected row, which is what a run of their own would say.
+    GX's cost is mostly a fixed price per run, so a backlog of drops is checked together: the
+    first run finds, per expectation, the frames with an unexpected row; the second runs just
+    those expectations again, each on that frame's rows only, so GX itself gives that frame's
+    counts, examples and `mostly` verdict. An expectation with no unexpected row in a frame
+    held there, which is what a run of its own would say. Anything GX cannot attribute to a
+    frame (a table-level failure, an error) sends those frames through validate() alone.
     """
     if len(frames) < 2:
         return [validate(suite, frame) for frame in frames]
     combined = pd.concat([frame.assign(**{PART: i}) for i, frame in enumerate(frames)], ignore_index=True)
-    report = _run(_per_part(suite), combined, None,
-                  {"result_format": "COMPLETE", "unexpected_index_column_names": [PART]})
-    if not all(map(_attributable, report.results)):
+    first = _run(_per_part(suite), combined, None,
+                 {"result_format": "COMPLETE", "unexpected_index_column_names": [PART]})
+    if not all(map(_attributable, first.results)):
         return [validate(suite, frame) for frame in frames]
-    dirty = {row[PART] for r in report.results for row in (r.result or {}).get("unexpected_index_list") or ()}
-    clean = _in_suite_order(suite, [
-        Outcome(suite=suite.name, expectation=label(e.configuration), success=True,
-                critical=_is_critical(e.configuration),
-                details=f"held on every row (one GX run over {len(frames)} drops)")
-        for e in suite.expectations])
-    return [validate(suite, frame) if i in dirty else clean for i, frame in enumerate(frames)]
+    dirty = {(int(row[PART]), _meta(r, "_index"))
+             for r in first.results for row in (r.result or {}).get("unexpected_index_list") or ()}
+    judged, alone = {}, set()
+    for r in (_run(_in_parts(suite, dirty), combined, None, "SUMMARY").results if dirty else ()):
+        part, k = _meta(r, "_part"), _meta(r, "_index")
+        if _raised(r) or "unexpected_count" not in (r.result or {}):
+            alone.add(part)  # GX could not judge it on that part's rows: judge the part alone
+        config = suite.expectations[k].configuration
+        judged[part, k] = Outcome(suite=suite.name, expectation=label(config), success=bool(r.success),
+                                  critical=_is_critical(config), details=details(r))
+    held = [Outcome(suite=suite.name, expectation=label(e.configuration), success=True,
+                    critical=_is_critical(e.configuration),
+                    details=f"held on every row (one GX run over {len(frames)} drops)")
+            for e in suite.expectations]
+    return [validate(suite, frame) if i in alone
+            else _in_suite_order(suite, [judged.get((i, k), h) for k, h in enumerate(held)])
+            for i, frame in enumerate(frames)]
