@@ -17,15 +17,9 @@ attempts as (
     from {{ ref('int_metric_first_attempts') }} group by all
 ),
 exceptions as (
-    select CAST(timezone('UTC', occurred_at) AS DATE) as metric_date, contractor_id,
-           count(*) as exceptions,
-           count(*) filter (where status = 'open') as open_exceptions,
-           count(*) filter (where exception_type = 'missed_window') as missed_windows,
-           count(*) filter (where exception_type = 'late_cancellation') as late_cancellations,
-           count(*) filter (where exception_type = 'stalled_handoff') as stalled_handoffs
-    from {{ ref('int_exceptions') }}
-    where contractor_id is not null
-    group by all
+    {{ exceptions_per_day('contractor_id', [('missed_window', 'missed_windows'),
+                                            ('late_cancellation', 'late_cancellations'),
+                                            ('stalled_handoff', 'stalled_handoffs')]) }}
 )
 select
     d.metric_date,

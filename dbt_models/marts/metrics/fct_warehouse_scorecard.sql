@@ -19,13 +19,7 @@ shipments as (
     group by all
 ),
 exceptions as (
-    select CAST(timezone('UTC', occurred_at) AS DATE) as metric_date, warehouse_id,
-           count(*) as exceptions,
-           count(*) filter (where status = 'open') as open_exceptions,
-           count(*) filter (where exception_type = 'duplicate_shipment') as duplicate_shipments
-    from {{ ref('int_exceptions') }}
-    where warehouse_id is not null
-    group by all
+    {{ exceptions_per_day('warehouse_id', [('duplicate_shipment', 'duplicate_shipments')]) }}
 )
 select
     d.metric_date,
