@@ -302,4 +302,17 @@ def test_a_backlog_gets_what_each_drop_would_get_alone():
         if "unexpected" in own.details and not own.details.startswith("0 of"):
             assert mine.details == own.details
         else:
-            assert mine.details.startswith("held on every row") or mine.details == own.details
+            assert mine.details.startswith("held (one GX run over") or mine.details == own.details
+
+
+def test_a_whole_frame_check_is_judged_on_each_drop_of_a_backlog():
+    """A row count or a column's max over the backlog says nothing of one drop: each is judged alone."""
+    suite = gx.suite_from_dict({"name": "whole", "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "n", "min_value": 5}},
+    ]})
+    frames = [pd.DataFrame({"n": pd.array(n, dtype="Int64")}) for n in ([9, 1], [1], [])]
+    together, alone = gx.validate_many(suite, frames), [gx.validate(suite, f) for f in frames]
+    assert [[o.success for o in outcomes] for outcomes in together] == [[True, True], [True, False], [False, False]]
+    assert [[(o.success, o.details) for o in outcomes] for outcomes in together] == \
+           [[(o.success, o.details) for o in outcomes] for outcomes in alone]

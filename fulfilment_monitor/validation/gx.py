@@ -136,6 +136,10 @@ def validate(suite, frame: pd.DataFrame, parameters: dict | None = None) -> list
 
 
 PART = "_part"  # which frame a row of a combined batch came from
+# Whole-frame checks whose verdict on a combined batch is each frame's: every frame of a file is
+# built by the same query, with the same columns and dtypes. Any other whole-frame check (a row
+# count, a column's max) is judged on each frame's rows.
+SAME_FOR_EVERY_PART = {"expect_table_columns_to_match_ordered_list", "expect_column_values_to_be_of_type"}
 
 
 def _tagged(config: dict, **meta) -> dict:
@@ -192,8 +196,9 @@ def validate_many(suite, frames: list[pd.DataFrame]) -> list[list[Outcome]]:
     GX's cost is mostly a fixed price per run, so a backlog of drops is checked together: the
     first run finds, per expectation, the frames with an unexpected row; the second runs just
     those expectations again, each on that frame's rows only, so GX itself gives that frame's
-    counts, examples and `mostly` verdict. An expectation with no unexpected row in a frame
-    held there, which is what a run of its own would say. Anything GX cannot attribute to a
+    counts, examples and `mostly` verdict (whole-frame checks, bar SAME_FOR_EVERY_PART, always
+    go to the second run). A row check with no unexpected row in a frame held there, which is
+    what a run of its own would say. Anything GX cannot attribute to a
     frame (a table-level failure, an error) sends those frames through validate() alone.
     """
     if len(frames) < 2:
@@ -205,18 +210,21 @@ def validate_many(suite, frames: list[pd.DataFrame]) -> list[list[Outcome]]:
         return [validate(suite, frame) for frame in frames]
     dirty = {(int(row[PART]), _meta(r, "_index"))
              for r in first.results for row in (r.result or {}).get("unexpected_index_list") or ()}
+    dirty |= {(part, _meta(r, "_index")) for r in first.results for part in range(len(frames))
+              if "unexpected_count" not in (r.result or {}) and r.expectation_config.type not in SAME_FOR_EVERY_PART}
     judged, alone = {}, set()
     for r in (_run(_in_parts(suite, dirty), combined, None, "SUMMARY").results if dirty else ()):
         part, k = _meta(r, "_part"), _meta(r, "_index")
-        if _raised(r) or "unexpected_count" not in (r.result or {}):
+        found = r.result or {}
+        if _raised(r) or not ("unexpected_count" in found or "observed_value" in found):
             alone.add(part)  # GX could not judge it on that part's rows: judge the part alone
         config = suite.expectations[k].configuration
         judged[part, k] = Outcome(suite=suite.name, expectation=label(config), success=bool(r.success),
                                   critical=_is_critical(config), details=details(r))
     held = [Outcome(suite=suite.name, expectation=label(e.configuration), success=True,
                     critical=_is_critical(e.configuration),
-                    details=f"held on every row (one GX run over {len(frames)} drops)")
+                    details=f"held (one GX run over {len(frames)} drops)")
             for e in suite.expectations]
     return [validate(suite, frame) if i in alone
-            else _in_suite_order(suite, [judged.get((i, k), h) for k, h in enumerate(held)])
+            else [judged.get((i, k), h) for k, h in enumerate(held)]
             for i, frame in enumerate(frames)]
