@@ -15,6 +15,7 @@ import email.policy
 import io
 import re
 import shutil
+import smtplib
 import struct
 import subprocess
 from pathlib import Path
@@ -254,6 +255,26 @@ def test_an_smtp_outage_keeps_the_report_in_the_outbox_until_the_next_send(own_d
     assert again.returncode == 0, again.stderr
     assert len(inbox.messages) == 1 and report_date in inbox.messages[0]["Subject"]
     assert not waiting.exists() and (own_db.parent / "outbox" / "sent" / waiting.name).exists()
+
+
+def test_a_goodbye_that_fails_after_the_server_took_the_report_does_not_send_it_again(
+        own_db, smtp_server, smtp_env, report_date, monkeypatch):
+    inbox, port = smtp_server
+    smtp_env(port)
+
+    talk = smtplib.SMTP.docmd
+
+    def goodbye_fails(client, cmd, args=""):
+        if cmd.lower() == "quit":
+            raise smtplib.SMTPResponseException(421, b"closing, try later")
+        return talk(client, cmd, args)
+
+    monkeypatch.setattr(smtplib.SMTP, "docmd", goodbye_fails)
+    command(db=own_db, as_of=None, out=None, send=True)
+    assert len(inbox.messages) == 1
+    assert (own_db.parent / "outbox" / "sent" / f"{report_date}.eml").exists()
+    command(db=own_db, as_of=None, out=None, send=True)
+    assert len(inbox.messages) == 1, "accepted once: never sent again"
 
 
 def test_explicit_smtp_settings_as_the_dag_passes_them(own_db, smtp_server, monkeypatch):

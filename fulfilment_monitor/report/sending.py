@@ -15,9 +15,11 @@ def send_once(outbox: Outbox, day: dt.date, data: bytes, config: smtp.Settings,
         return f"report for {day} was already sent ({outbox.sent(day)}): nothing sent"
     pending = outbox.put(day, data)
     try:
-        smtp.deliver(config, sender, recipients, data)
+        refused = smtp.deliver(config, sender, recipients, data)
     except smtp.DeliveryFailed as exc:
         raise UserError(f"could not send the report for {day} via {config.address} ({exc}); "
-                        f"it waits in {pending} and goes with the next --send") from None
+                        f"it waits in {pending}: `report --send` for that date sends it") from None
     outbox.mark_sent(day)
-    return f"sent the report for {day} to {', '.join(recipients)} via {config.address}"
+    got = [r for r in recipients if r not in refused]
+    return (f"sent the report for {day} to {', '.join(got)} via {config.address}"
+            + (f"; the server refused {', '.join(refused)}" if refused else ""))

@@ -100,19 +100,31 @@ def _one_line(exc: BaseException) -> str:
     return " ".join((text or type(exc).__name__).split())
 
 
-def deliver(config: Settings, sender: str, recipients: list[str], data: bytes) -> None:
-    """Send the message bytes as they are; raise DeliveryFailed with a one-line reason."""
+def _connect(config: Settings) -> smtplib.SMTP:
+    if config.ssl:
+        return smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                context=ssl.create_default_context())
+    return smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+
+
+def deliver(config: Settings, sender: str, recipients: list[str], data: bytes) -> list[str]:
+    """Send the message bytes as they are; returns the recipients the server refused (the others
+    got it). Raises DeliveryFailed with a one-line reason when nobody got it."""
     try:
-        if config.ssl:
-            client = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
-                                      context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-        with client:
-            if config.starttls and not config.ssl:
-                client.starttls(context=ssl.create_default_context())
-            if config.user:
-                client.login(config.user, config.password or "")
-            client.sendmail(sender, recipients, data)
+        client = _connect(config)
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryFailed(f"{type(exc).__name__}: {_one_line(exc)}") from exc
+    try:
+        if config.starttls and not config.ssl:
+            client.starttls(context=ssl.create_default_context())
+        if config.user:
+            client.login(config.user, config.password or "")
+        refused = client.sendmail(sender, recipients, data)
+    except (OSError, smtplib.SMTPException) as exc:
+        client.close()
+        raise DeliveryFailed(f"{type(exc).__name__}: {_one_line(exc)}") from exc
+    try:  # the server accepted the message: a failing goodbye must not make us send it again
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+    return sorted(refused)
