@@ -72,6 +72,11 @@ class DropResult:
     def loaded(self) -> int:
         return self.read - self.quarantined
 
+    @property
+    def checkable(self) -> bool:
+        """Parsed, with every file readable: what the drop checks look at."""
+        return self.status != "skipped" and not any(f.problems for f in self.files)
+
 
 # A drop-level check: given the parsed files of a drop, what it checked (a failed critical
 # Outcome rejects the drop); a bare string is a reason to reject. A check may also have
@@ -201,7 +206,7 @@ def write_drop(con: duckdb.DuckDBPyConnection, result: DropResult, checks: list[
     drop, checksum = result.drop, result.checksum
     result.validations = [Outcome(f.feed.table, "file_readable_with_declared_header", False, details=p)
                           for f in result.files for p in f.problems]
-    if not result.validations:
+    if result.checkable:
         for check in checks:
             result.validations.extend(Outcome.coerce(o) for o in check(con, drop, result.files))
     result.problems = [o.problem for o in result.validations if o.blocks]

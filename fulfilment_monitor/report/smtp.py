@@ -112,16 +112,16 @@ def deliver(config: Settings, sender: str, recipients: list[str], data: bytes) -
     got it). Raises DeliveryFailed with a one-line reason when nobody got it."""
     try:
         client = _connect(config)
+        try:
+            if config.starttls and not config.ssl:
+                client.starttls(context=ssl.create_default_context())
+            if config.user:
+                client.login(config.user, config.password or "")
+            refused = client.sendmail(sender, recipients, data)
+        except BaseException:
+            client.close()
+            raise
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {_one_line(exc)}") from exc
-    try:
-        if config.starttls and not config.ssl:
-            client.starttls(context=ssl.create_default_context())
-        if config.user:
-            client.login(config.user, config.password or "")
-        refused = client.sendmail(sender, recipients, data)
-    except (OSError, smtplib.SMTPException) as exc:
-        client.close()
         raise DeliveryFailed(f"{type(exc).__name__}: {_one_line(exc)}") from exc
     try:  # the server accepted the message: a failing goodbye must not make us send it again
         client.quit()

@@ -45,8 +45,8 @@ class BatchedExpectations:
     def prepare(self, con: duckdb.DuckDBPyConnection, drops: list) -> None:
         frames: dict = {}  # feed -> [(drop name, frame)], files in their drop's order
         for parsed in drops:
-            if parsed.status == "skipped" or any(f.problems for f in parsed.files):
-                continue  # nothing to check, or rejected before any expectation
+            if not parsed.checkable:
+                continue
             for result, frame in drop_frames(con, parsed.files):
                 frames.setdefault(result.feed, []).append((parsed.drop.name, frame))
         for feed, items in frames.items():

@@ -126,13 +126,16 @@ def _in_suite_order(suite, outcomes: list[Outcome]) -> list[Outcome]:
     return sorted(outcomes, key=lambda o: order.get(o.expectation, len(order)))
 
 
+def _outcome(suite, config, result) -> Outcome:
+    """What GX found for the expectation `config` of `suite`, as the gate records it."""
+    return Outcome(suite=suite.name, expectation=label(config), success=bool(result.success) and not _raised(result),
+                   critical=_is_critical(config), details=details(result))
+
+
 def validate(suite, frame: pd.DataFrame, parameters: dict | None = None) -> list[Outcome]:
     """Every expectation of `suite` on `frame`; severity `critical` makes a failure block."""
     report = _run(suite, frame, parameters, "SUMMARY")
-    return _in_suite_order(suite, [
-        Outcome(suite=suite.name, expectation=label(r.expectation_config), success=bool(r.success) and not _raised(r),
-                critical=_is_critical(r.expectation_config), details=details(r))
-        for r in report.results])
+    return _in_suite_order(suite, [_outcome(suite, r.expectation_config, r) for r in report.results])
 
 
 PART = "_part"  # which frame a row of a combined batch came from
@@ -218,9 +221,7 @@ def validate_many(suite, frames: list[pd.DataFrame]) -> list[list[Outcome]]:
         found = r.result or {}
         if _raised(r) or not ("unexpected_count" in found or "observed_value" in found):
             alone.add(part)  # GX could not judge it on that part's rows: judge the part alone
-        config = suite.expectations[k].configuration
-        judged[part, k] = Outcome(suite=suite.name, expectation=label(config), success=bool(r.success),
-                                  critical=_is_critical(config), details=details(r))
+        judged[part, k] = _outcome(suite, suite.expectations[k].configuration, r)
     held = [Outcome(suite=suite.name, expectation=label(e.configuration), success=True,
                     critical=_is_critical(e.configuration),
                     details=f"held (one GX run over {len(frames)} drops)")
