@@ -4,6 +4,5 @@ select
     {{ instant('started_at') }} as started_at,
     handle_seconds, reason, outcome, agreed_date, responded
 from {{ source('raw', 'contacts_contacts') }}
-where _extract_date <= {{ as_of_date() }}
-  and {{ instant('started_at') }} <= {{ as_of() }}
+where {{ known_at(instant('started_at')) }}
 {{ first_per('contact_id', '_extract_date, _line_no') }}

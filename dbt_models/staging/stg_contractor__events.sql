@@ -20,6 +20,5 @@ select
     reason_code,
     _extract_date as first_extract_date
 from {{ source('raw', 'contractor_events') }}
-where _extract_date <= {{ as_of_date() }}
-  and {{ instant('occurred_at') }} <= {{ as_of() }}
+where {{ known_at(instant('occurred_at')) }}
 {{ first_per('event_id', '_extract_date, _line_no') }}

@@ -3,7 +3,7 @@
 with known as (
     select *, {{ instant('updated_at') }} as updated_at_ts
     from {{ source('raw', 'oms_customers') }}
-    where _extract_date <= {{ as_of_date() }}
+    where {{ known_at(instant('updated_at')) }}
 )
 select
     customer_id,
@@ -20,5 +20,4 @@ select
     marketing_opt_in,
     updated_at_ts as updated_at
 from known
-where updated_at_ts <= {{ as_of() }}
 {{ first_per('customer_id', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

@@ -3,10 +3,9 @@
 with known as (
     select *, {{ instant('updated_at') }} as updated_at_ts
     from {{ source('raw', 'oms_order_lines') }}
-    where _extract_date <= {{ as_of_date() }}
+    where {{ known_at(instant('updated_at')) }}
 )
 select order_id, line_no, sku, description, quantity, unit_price, fulfilment_type,
        updated_at_ts as updated_at
 from known
-where updated_at_ts <= {{ as_of() }}
 {{ first_per('order_id, line_no', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

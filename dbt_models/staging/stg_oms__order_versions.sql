@@ -4,12 +4,11 @@
 with known as (
     select *, {{ instant('updated_at') }} as updated_at_ts
     from {{ source('raw', 'oms_orders') }}
-    where _extract_date <= {{ as_of_date() }}
+    where {{ known_at(instant('updated_at')) }}
 ),
 versions as (
     select *
     from known
-    where updated_at_ts <= {{ as_of() }}
     {{ first_per('order_id, updated_at_ts', '_extract_date desc, _line_no desc') }}
 )
 select

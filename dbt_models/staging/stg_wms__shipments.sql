@@ -5,6 +5,5 @@ select
     {{ instant('dispatched_at') }} as dispatched_at,
     contractor_id, tracking_ref, shipment_reason, replaces_shipment_id
 from {{ source('raw', 'wms_shipments') }}
-where _extract_date <= {{ as_of_date() }}
-  and {{ instant('dispatched_at') }} <= {{ as_of() }}
+where {{ known_at(instant('dispatched_at')) }}
 {{ first_per('shipment_id', '_extract_date, _line_no') }}

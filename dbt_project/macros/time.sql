@@ -6,9 +6,15 @@
     CAST('{{ var("as_of") }}' AS TIMESTAMPTZ)
 {%- endmacro %}
 
-{# The UTC date of T: drops extracted after it were not known at T. #}
-{% macro as_of_date() -%}
-    CAST(timezone('UTC', {{ as_of() }}) AS DATE)
+{# Known at T (source-feeds.md, "When a drop is known"), the one place that says it: a drop
+   extracted on D is known from the end of D (midnight UTC after it), and in a known drop a
+   fact is known once its own timestamp `stamp` (an instant) is at or before T. So the nightly
+   run for D never sees the drop of D+1, and a backfill at the same T sees what it saw.
+   `at` is the instant to judge at (default T). Reads the raw lineage column _extract_date. #}
+{% macro known_at(stamp=none, at=none) -%}
+    {%- set moment = at or as_of() -%}
+    _extract_date < CAST(timezone('UTC', {{ moment }}) AS DATE)
+    {%- if stamp %} and {{ stamp }} <= {{ moment }}{% endif %}
 {%- endmacro %}
 
 {# A raw ISO 8601 timestamp (offset included) as an instant. #}
