@@ -45,6 +45,8 @@ def print_run(result) -> None:
     print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
           f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
           f" + quarantined {sum(d.quarantined for d in rows)}")
+    if result.rebuilt:
+        print(f"models rebuilt in full: {result.rebuilt}")
     print(f"exceptions as of {iso(result.as_of)}:")
     for kind, count in result.exceptions.items():
         print(f"  {kind:<24}{count:>8}")
@@ -54,7 +56,7 @@ def cmd_run(args) -> None:
     from fulfilment_monitor import pipeline
 
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    result = pipeline.run(args.landing, args.db, as_of)
+    result = pipeline.run(args.landing, args.db, as_of, full_refresh=args.full_refresh)
     print_run(result)
     print(f"published {args.db}")
 
@@ -89,6 +91,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", type=Path, default=SAMPLE_LANDING)
     run.add_argument("--db", type=Path, default=DEFAULT_DB, help="the analysts' database to publish")
     run.add_argument("--as-of", help="reference time T (default: end of the latest complete extract date)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental models from all data known at T (e.g. after changing them)")
     run.set_defaults(func=cmd_run)
 
     report = commands.add_parser("report", help="render (and --send) the nightly ops report")

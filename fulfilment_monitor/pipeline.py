@@ -28,6 +28,7 @@ class RunResult:
     as_of: dt.datetime
     drops: list[DropResult] = field(default_factory=list)
     exceptions: dict[str, int] = field(default_factory=dict)
+    rebuilt: str | None = None  # why the models were rebuilt in full (None: incremental)
 
     @property
     def rejected(self) -> list[DropResult]:
@@ -104,9 +105,9 @@ def load_new_drops(landing: Path, work: Path, until: dt.date | None = None,
     return results
 
 
-def build_and_check(work: Path, as_of: dt.datetime, result: RunResult) -> None:
+def build_and_check(work: Path, as_of: dt.datetime, result: RunResult, full_refresh: bool = False) -> None:
     """dbt build, then mart validation; raises UserError when the marts must not be published."""
-    transform.build(work, as_of)
+    result.rebuilt = transform.build(work, as_of, full_refresh=full_refresh)
     with database.connect(work) as con:
         problems = validate.validate_marts(con, result.run_id, as_of)
         result.exceptions = dict(database.query(
@@ -116,8 +117,9 @@ def build_and_check(work: Path, as_of: dt.datetime, result: RunResult) -> None:
 
 
 def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
-        until: dt.date | None = None) -> RunResult:
-    """The whole nightly job. Raises UserError (published database untouched) on failure."""
+        until: dt.date | None = None, full_refresh: bool = False) -> RunResult:
+    """The whole nightly job. Raises UserError (published database untouched) on failure.
+    `full_refresh` rebuilds the incremental models from all the data known at T."""
     complete_drops(landing)  # a bad landing zone fails here, before any database is touched
     work = work_db_for(published)
     bootstrap_work(work, published)
@@ -129,7 +131,7 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
         if result.rejected:
             names = ", ".join(f"{d.drop.name} ({'; '.join(d.problems)})" for d in result.rejected)
             raise DropRejected(f"drop rejected, nothing of it loaded and nothing published: {names}")
-        build_and_check(work, result.as_of, result)
+        build_and_check(work, result.as_of, result, full_refresh)
     except UserError as exc:
         _record_run(work, result, started, "failed", str(exc))
         validate.write_page(work)  # what rejected the drop or blocked publishing, for a person to read

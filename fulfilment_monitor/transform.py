@@ -1,13 +1,23 @@
-"""Build the dbt models through dbt's own runner, against the private work database."""
+"""Build the dbt models through dbt's own runner, against the private work database.
+
+The staging models are incremental (dbt_project/macros/incremental.sql): a run at a later T
+than the last one redoes only the keys that gained a known row. A run that cannot move on
+from the last build that way is a full rebuild (dbt --full-refresh): see full_refresh_reason.
+"""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
+from fulfilment_monitor import db as database
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.settings import DBT_PROJECT, iso
+
+# T reaches dbt through the environment, not --vars: a new var makes dbt re-parse the whole
+# project (about 2 s a night); an environment variable read only at execution does not.
+AS_OF_ENV = "FULFILMENT_AS_OF"
+STATE = "staging.incremental_state"
 
 
 def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
@@ -15,12 +25,14 @@ def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool
     from dbt.cli.main import dbtRunner
 
     os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
+    if as_of is None:
+        os.environ.pop(AS_OF_ENV, None)
+    else:
+        os.environ[AS_OF_ENV] = iso(as_of)
     # dbt's artefacts live beside the database, so concurrent runs on different databases never collide.
     artefacts = db.resolve().parent / "dbt"
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs")]
-    if as_of is not None:
-        command += ["--vars", json.dumps({"as_of": iso(as_of)})]
     flags = ["--quiet"] if quiet else []
     result = dbtRunner().invoke([*flags, *command])
     if result.success:
@@ -35,6 +47,43 @@ def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool
     raise UserError(f"dbt {args[0]} failed: {reason}")
 
 
-def build(db: Path, as_of: dt.datetime) -> None:
-    """Seeds, models and data tests; dbt unit tests run in the test suite, not every night."""
-    dbt(["build", "--exclude-resource-type", "unit_test"], db, as_of)
+def full_refresh_reason(db: Path, as_of: dt.datetime) -> str | None:
+    """Why the incremental models must be rebuilt in full to be right at T, or None.
+
+    An incremental run can only add what became known since the last build: a T before the
+    last build's (a backfill) would have to forget rows, a staging table without build state
+    (built before incremental builds) has nothing to add to, and a load it had that the
+    ledger no longer holds as loaded would have to be taken out.
+    """
+    with database.connect(db) as con:
+        built = {name for (name,) in database.query(con, """
+            SELECT table_name FROM information_schema.tables
+            WHERE table_schema = 'staging' AND table_type = 'BASE TABLE' AND table_name <> 'incremental_state'""")}
+        if not built:
+            return None  # the first build creates everything
+        has_state = database.query(con, """
+            SELECT count(*) FROM information_schema.tables
+            WHERE table_schema = 'staging' AND table_name = 'incremental_state'""")[0][0]
+        state = dict(database.query(con, f"SELECT model, as_of FROM {STATE}")) if has_state else {}
+        if built - state.keys():
+            return f"{', '.join(sorted(built - state.keys()))} ha(s) no incremental build state"
+        latest = max(state.values())
+        if latest > as_of:
+            return f"T {iso(as_of)} is before the last build's {iso(latest)} (a backfill)"
+        gone = database.query(con, f"""
+            SELECT count(*) FROM (SELECT DISTINCT unnest(load_ids) AS load_id FROM {STATE})
+            WHERE load_id NOT IN (SELECT load_id FROM audit.drops WHERE status = 'loaded')""")[0][0]
+        if gone:
+            return f"{gone} load(s) of the last build are no longer loaded in audit.drops"
+    return None
+
+
+def build(db: Path, as_of: dt.datetime, full_refresh: bool = False) -> str | None:
+    """Seeds, models and data tests at T; dbt unit tests run in the test suite, not every night.
+
+    Incremental unless `full_refresh` or full_refresh_reason() says otherwise; returns why the
+    build was a full rebuild (None when it was incremental).
+    """
+    reason = "asked for" if full_refresh else full_refresh_reason(db, as_of)
+    dbt(["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])], db, as_of)
+    return reason

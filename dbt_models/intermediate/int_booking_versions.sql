@@ -1,12 +1,18 @@
 -- Grain: one row per booking version (booking_id, version_no). Every booking_created or
 -- booking_rescheduled event starts a version; the booking's next rescheduled/cancelled
 -- event ends it (superseded_at). Versions are numbered by occurred_at, ties by event_id.
+-- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
+{{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_increment() }}",
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_newly_known() }}){% endif %}") }}
 with booking_events as (
     select *,
         row_number() over (partition by booking_id order by occurred_at, event_id) as seq
     from {{ ref('stg_contractor__events') }}
     where booking_id is not null
       and event_type in ('booking_created', 'booking_rescheduled', 'booking_cancelled')
+    {%- if is_incremental() %}
+      and booking_id in ({{ bookings_newly_known() }})
+    {%- endif %}
 ),
 with_end as (
     select *,

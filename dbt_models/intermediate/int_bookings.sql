@@ -1,7 +1,13 @@
 -- Grain: one row per booking. Active from its booking_created (or first version)
 -- until its first booking_cancelled or delivered event (active_until, null while active).
+-- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
+{{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_increment() }}",
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_newly_known() }}){% endif %}") }}
 with events as (
     select * from {{ ref('stg_contractor__events') }} where booking_id is not null and is_known_type
+    {%- if is_incremental() %}
+      and booking_id in ({{ bookings_newly_known() }})
+    {%- endif %}
 )
 select
     booking_id,

@@ -1,9 +1,17 @@
-{# T, the reference time of the run: every rule is evaluated as of this instant. #}
+{# T, the reference time of the run: every rule is evaluated as of this instant.
+   The pipeline passes it in the environment (FULFILMENT_AS_OF, read only when executing), so
+   a new T each night does not make dbt re-parse the project as a new --vars would; the var
+   `as_of` (`--vars '{as_of: ...}'`, unit tests' overrides) wins when it is set. #}
 {% macro as_of() -%}
-    {%- if var('as_of') is none and execute -%}
-        {{ exceptions.raise_compiler_error("set the reference time: --vars '{as_of: 2026-11-21T00:00:00Z}'") }}
+    {%- if not execute -%}
+        CAST(NULL AS TIMESTAMPTZ)
+    {%- else -%}
+        {%- set moment = var('as_of') or env_var('FULFILMENT_AS_OF', '') -%}
+        {%- if not moment -%}
+            {{ exceptions.raise_compiler_error("set the reference time: FULFILMENT_AS_OF=2026-11-21T00:00:00Z or --vars '{as_of: 2026-11-21T00:00:00Z}'") }}
+        {%- endif -%}
+        CAST('{{ moment }}' AS TIMESTAMPTZ)
     {%- endif -%}
-    CAST('{{ var("as_of") }}' AS TIMESTAMPTZ)
 {%- endmacro %}
 
 {# Known at T (source-feeds.md, "When a drop is known"), the one place that says it: a drop

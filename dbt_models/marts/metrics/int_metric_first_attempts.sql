@@ -1,7 +1,10 @@
 -- Grain: one row per booking with a delivery attempt (delivered or delivery_failed) by T:
 -- its first attempt (by occurred_at, ties by event_id) and whether that attempt delivered.
 -- metric_date: the UTC date of the first attempt.
-{{ config(schema='intermediate') }}
+-- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
+{{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
+          post_hook="{{ record_increment() }}",
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_newly_known() }}){% endif %}") }}
 select
     booking_id,
     order_id,
@@ -12,4 +15,7 @@ select
     event_type = 'delivered' as delivered
 from {{ ref('stg_contractor__events') }}
 where booking_id is not null and event_type in ('delivered', 'delivery_failed')
+{%- if is_incremental() %}
+  and booking_id in ({{ bookings_newly_known() }})
+{%- endif %}
 {{ first_per('booking_id', 'occurred_at, event_id') }}
