@@ -3,7 +3,7 @@
 -- event ends it (superseded_at). Versions are numbered by occurred_at, ties by event_id.
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
 {{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_newly_known() }}){% endif %}") }}
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_changed() }}){% endif %}") }}
 with booking_events as (
     select *,
         row_number() over (partition by booking_id order by occurred_at, event_id) as seq
@@ -11,7 +11,7 @@ with booking_events as (
     where booking_id is not null
       and event_type in ('booking_created', 'booking_rescheduled', 'booking_cancelled')
     {%- if is_incremental() %}
-      and booking_id in ({{ bookings_newly_known() }})
+      and booking_id in ({{ bookings_changed() }})
     {%- endif %}
 ),
 with_end as (
@@ -40,7 +40,8 @@ select
     e.event_type as ended_by_type,
     e.initiated_by as ended_by_initiator,
     e.reason_code as ended_by_reason,
-    e.occurred_at as superseded_at
+    e.occurred_at as superseded_at,
+    {{ built_at() }} as _built_at
 from with_end as v
 left join with_end as e
     on e.booking_id = v.booking_id and e.seq = v.end_seq

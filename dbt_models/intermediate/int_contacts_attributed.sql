@@ -7,7 +7,7 @@
 with contacts as (
     select * from {{ ref('stg_contacts__contacts') }}
     {%- if is_incremental() %}
-    where contact_id in ({{ contacts_newly_known() }})
+    where contact_id in ({{ contacts_changed() }})
     {%- endif %}
 ),
 unlinked as (
@@ -21,9 +21,10 @@ unlinked as (
     group by c.contact_id
 )
 select
-    c.*,
+    c.* exclude (_built_at),
     coalesce(c.order_id, case when u.open_orders = 1 then u.order_id end) as attributed_order_id,
     case when c.order_id is not null then 'linked'
-         when u.open_orders = 1 then 'inferred' end as attribution
+         when u.open_orders = 1 then 'inferred' end as attribution,
+    {{ built_at() }} as _built_at
 from contacts as c
 left join unlinked as u using (contact_id)

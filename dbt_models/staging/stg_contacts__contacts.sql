@@ -4,7 +4,8 @@
 select
     contact_id, customer_id, order_id, channel, direction, team,
     {{ instant('started_at') }} as started_at,
-    handle_seconds, reason, outcome, agreed_date, responded
+    handle_seconds, reason, outcome, agreed_date, responded,
+    {{ built_at() }} as _built_at
 from {{ source('raw', 'contacts_contacts') }}
 where {{ known_at(instant('started_at')) }}
 {%- if is_incremental() %}

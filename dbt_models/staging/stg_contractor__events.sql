@@ -20,7 +20,8 @@ select
     CAST({{ wall_clock('window_start') }} AS DATE) as window_local_date,
     initiated_by,
     reason_code,
-    _extract_date as first_extract_date
+    _extract_date as first_extract_date,
+    {{ built_at() }} as _built_at
 from {{ source('raw', 'contractor_events') }}
 where {{ known_at(instant('occurred_at')) }}
 {%- if is_incremental() %}

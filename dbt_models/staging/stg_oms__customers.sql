@@ -23,6 +23,7 @@ select
     consent_phone,
     consent_whatsapp,
     marketing_opt_in,
-    updated_at_ts as updated_at
+    updated_at_ts as updated_at,
+    {{ built_at() }} as _built_at
 from known
 {{ first_per('customer_id', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

@@ -11,6 +11,6 @@ with known as (
 {%- endif %}
 )
 select order_id, line_no, sku, description, quantity, unit_price, fulfilment_type,
-       updated_at_ts as updated_at
+       updated_at_ts as updated_at, {{ built_at() }} as _built_at
 from known
 {{ first_per('order_id, line_no', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

@@ -28,5 +28,6 @@ select
     order_total,
     currency,
     updated_at_ts as valid_from,
-    lead(updated_at_ts) over (partition by order_id order by updated_at_ts) as valid_to
+    lead(updated_at_ts) over (partition by order_id order by updated_at_ts) as valid_to,
+    {{ built_at() }} as _built_at
 from versions

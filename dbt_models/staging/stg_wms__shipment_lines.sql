@@ -2,7 +2,7 @@
 -- Incremental (macros/incremental.sql): a run recomputes every line of a shipment that gained a
 -- known line, or that became known itself (its lines may have arrived before it).
 {{ config(unique_key='shipment_id') }}
-select l.shipment_id, l.line_no, l.quantity
+select l.shipment_id, l.line_no, l.quantity, {{ built_at() }} as _built_at
 from {{ source('raw', 'wms_shipment_lines') }} as l
 where {{ known_at() }}
   and l.shipment_id in (select shipment_id from {{ ref('stg_wms__shipments') }})

@@ -5,7 +5,8 @@
 select
     shipment_id, order_id, warehouse_id,
     {{ instant('dispatched_at') }} as dispatched_at,
-    contractor_id, tracking_ref, shipment_reason, replaces_shipment_id
+    contractor_id, tracking_ref, shipment_reason, replaces_shipment_id,
+    {{ built_at() }} as _built_at
 from {{ source('raw', 'wms_shipments') }}
 where {{ known_at(instant('dispatched_at')) }}
 {%- if is_incremental() %}

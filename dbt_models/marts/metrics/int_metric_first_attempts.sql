@@ -4,7 +4,7 @@
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
 {{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_newly_known() }}){% endif %}") }}
+          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_changed() }}){% endif %}") }}
 select
     booking_id,
     order_id,
@@ -12,10 +12,11 @@ select
     event_id,
     occurred_at as attempted_at,
     CAST(timezone('UTC', occurred_at) AS DATE) as metric_date,
-    event_type = 'delivered' as delivered
+    event_type = 'delivered' as delivered,
+    {{ built_at() }} as _built_at
 from {{ ref('stg_contractor__events') }}
 where booking_id is not null and event_type in ('delivered', 'delivery_failed')
 {%- if is_incremental() %}
-  and booking_id in ({{ bookings_newly_known() }})
+  and booking_id in ({{ bookings_changed() }})
 {%- endif %}
 {{ first_per('booking_id', 'occurred_at, event_id') }}
