@@ -1,8 +1,9 @@
 """Build the dbt models through dbt's own runner, against the private work database.
 
-The staging models are incremental (dbt_project/macros/incremental.sql): a run at a later T
-than the last one redoes only the keys that gained a known row. A run that cannot move on
-from the last build that way is a full rebuild (dbt --full-refresh): see full_refresh_reason.
+The staging models, and the intermediate ones kept per booking, contact, shipment or order,
+are incremental (dbt_project/macros/incremental.sql): a run at a later T than the last one
+redoes only the keys that gained a known row. A run that cannot move on from the last build
+that way is a full rebuild (dbt --full-refresh): see full_refresh_reason.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ AS_OF_ENV = "FULFILMENT_AS_OF"
 STATE = "staging.incremental_state"
 
 
-def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
-    """Run one dbt command in-process; raise a UserError naming what failed."""
+def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifest=None, quiet: bool = True):
+    """Run one dbt command in-process (on a parsed `manifest` when given); its result, or a
+    UserError naming what failed."""
     from dbt.cli.main import dbtRunner
 
     os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
@@ -34,9 +36,9 @@ def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs")]
     flags = ["--quiet"] if quiet else []
-    result = dbtRunner().invoke([*flags, *command])
+    result = dbtRunner(manifest=manifest).invoke([*flags, *command])
     if result.success:
-        return
+        return result
     failures = []
     for node in getattr(result.result, "results", None) or []:
         if str(node.status) in ("error", "fail"):
@@ -47,27 +49,38 @@ def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool
     raise UserError(f"dbt {args[0]} failed: {reason}")
 
 
-def full_refresh_reason(db: Path, as_of: dt.datetime) -> str | None:
-    """Why the incremental models must be rebuilt in full to be right at T, or None.
+def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
+    """Run one dbt command in-process; raise a UserError naming what failed."""
+    _invoke(args, db, as_of, quiet=quiet)
 
-    An incremental run can only add what became known since the last build: a T before the
-    last build's (a backfill) would have to forget rows, a staging table without build state
-    (built before incremental builds) has nothing to add to, and a load it had that the
-    ledger no longer holds as loaded would have to be taken out.
+
+def incremental_models(manifest) -> list[tuple[str, str]]:
+    """(schema, table) of every model that --full-refresh rebuilds from scratch."""
+    return sorted((node.schema, node.alias) for node in manifest.nodes.values()
+                  if node.resource_type == "model" and node.config.materialized == "incremental"
+                  and node.config.full_refresh is not False)
+
+
+def full_refresh_reason(db: Path, as_of: dt.datetime, models: list[tuple[str, str]]) -> str | None:
+    """Why the incremental `models` must be rebuilt in full to be right at T, or None.
+
+    An incremental run can only add what became known since each model's last build: a T
+    before a model's last build (a backfill) would have to forget rows, a table without build
+    state (built before it was incremental) has nothing to add to, and a load the ledger no
+    longer holds as loaded would have to be taken out.
     """
     with database.connect(db) as con:
-        built = {name for (name,) in database.query(con, """
-            SELECT table_name FROM information_schema.tables
-            WHERE table_schema = 'staging' AND table_type = 'BASE TABLE' AND table_name <> 'incremental_state'""")}
+        tables = set(database.query(con, "SELECT table_schema, table_name FROM information_schema.tables "
+                                         "WHERE table_type = 'BASE TABLE'"))
+        built = [table for schema, table in models if (schema, table) in tables]
         if not built:
-            return None  # the first build creates everything
-        has_state = database.query(con, """
-            SELECT count(*) FROM information_schema.tables
-            WHERE table_schema = 'staging' AND table_name = 'incremental_state'""")[0][0]
+            return None  # the first build creates them
+        has_state = ("staging", "incremental_state") in tables
         state = dict(database.query(con, f"SELECT model, as_of FROM {STATE}")) if has_state else {}
-        if built - state.keys():
-            return f"{', '.join(sorted(built - state.keys()))} ha(s) no incremental build state"
-        latest = max(state.values())
+        stateless = [table for table in built if table not in state]
+        if stateless:
+            return f"no incremental build state for {', '.join(stateless[:3])}{' ...' if len(stateless) > 3 else ''}"
+        latest = max(state[table] for table in built)
         if latest > as_of:
             return f"T {iso(as_of)} is before the last build's {iso(latest)} (a backfill)"
         gone = database.query(con, f"""
@@ -84,6 +97,8 @@ def build(db: Path, as_of: dt.datetime, full_refresh: bool = False) -> str | Non
     Incremental unless `full_refresh` or full_refresh_reason() says otherwise; returns why the
     build was a full rebuild (None when it was incremental).
     """
-    reason = "asked for" if full_refresh else full_refresh_reason(db, as_of)
-    dbt(["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])], db, as_of)
+    manifest = _invoke(["parse"], db, as_of).result  # partial parsing: a fraction of a second
+    reason = "asked for" if full_refresh else full_refresh_reason(db, as_of, incremental_models(manifest))
+    _invoke(["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])],
+            db, as_of, manifest=manifest)
     return reason

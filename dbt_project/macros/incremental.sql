@@ -123,3 +123,28 @@
                           union
                           select shipment_id from {{ changed_since_last_build(ref('int_shipments')) }})
 {%- endmacro %}
+
+{# int_metric_windows: bookings whose events changed, and bookings a version of which fell due
+   (window_deadline) after the last build's T and by T. #}
+{% macro metric_windows_touched() -%}
+    {{ bookings_changed() }}
+    union
+    select booking_id from {{ ref('int_booking_versions') }}
+    where {{ window_deadline('window_end') }} > {{ last_build('as_of') }}
+      and {{ window_deadline('window_end') }} <= {{ as_of() }}
+{%- endmacro %}
+
+{# int_metric_promises: orders whose versions, customer or fulfilment changed, and orders whose
+   promised date ended (promise_deadline) after the last build's T and by T. #}
+{% macro metric_promises_touched() -%}
+    select order_id from {{ changed_since_last_build(ref('stg_oms__order_versions')) }}
+    union
+    select order_id from {{ changed_since_last_build(ref('int_order_fulfilment')) }}
+    union
+    select o.order_id
+    from {{ ref('stg_oms__orders') }} as o
+    left join {{ ref('stg_oms__customers') }} as c using (customer_id)
+    where c.customer_id in (select customer_id from {{ changed_since_last_build(ref('stg_oms__customers')) }})
+       or ({{ promise_deadline('o.promised_date', 'c.timezone') }} > {{ last_build('as_of') }}
+           and {{ promise_deadline('o.promised_date', 'c.timezone') }} <= {{ as_of() }})
+{%- endmacro %}

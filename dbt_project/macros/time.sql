@@ -44,3 +44,13 @@
 {% macro local_date(instant_sql, zone_sql) -%}
     CAST(timezone(coalesce({{ zone_sql }}, 'UTC'), {{ instant_sql }}) AS DATE)
 {%- endmacro %}
+
+{# When a booking version's window counts as missed: window_end + missed_window_grace_minutes. #}
+{% macro window_deadline(window_end) -%}
+    {{ window_end }} + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT))
+{%- endmacro %}
+
+{# The end of a promised date in the customer's IANA zone (UTC when unknown), as an instant. #}
+{% macro promise_deadline(promised_date, zone) -%}
+    timezone(coalesce({{ zone }}, 'UTC'), CAST({{ promised_date }} + 1 AS TIMESTAMP))
+{%- endmacro %}
