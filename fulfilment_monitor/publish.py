@@ -1,7 +1,14 @@
-"""Publish the work database for analysts: a full copy swapped in atomically.
+"""Publish the work database for analysts: a copy swapped in atomically, no bigger than it must be.
 
 Analysts keep their read-only handle on the old file (the rename leaves its inode
 alive) and the next open sees the new one; a failed run never reaches this step.
+
+The published file is a copy of the work database, so its size is the work file's. DuckDB
+reuses the blocks of a dropped or rewritten table but never gives them back to the file
+system. Nightly runs churn little now that the big models are incremental (the rebuilt ones
+are the small rules and marts), so the free space stays a few percent; should a work database
+hold more than MAX_FREE of it (one built by an older version, or after a full rebuild),
+publishing first compacts it into a fresh file (COPY FROM DATABASE), once.
 """
 from __future__ import annotations
 
@@ -11,21 +18,54 @@ from pathlib import Path
 
 from fulfilment_monitor import db
 
+# Share of the work database's blocks that may be free before publishing compacts it.
+MAX_FREE = 0.10
 
-def publish(work: Path, published: Path) -> None:
-    """Copy `work` to `published` in one rename, after folding its write-ahead log into it."""
+
+def _checkpoint(work: Path) -> float:
+    """Fold the write-ahead log into the file; the share of its blocks that are free."""
     # dbt's in-process adapter may still hold the database open with changes only in the WAL.
     with db.connect(work) as con:
         con.sql("CHECKPOINT")
+        total, free = db.query(con, "SELECT total_blocks, free_blocks FROM pragma_database_size() "
+                                    "WHERE database_name = current_database()")[0]
     wal = work.with_name(work.name + ".wal")
     if wal.exists() and wal.stat().st_size:
         raise RuntimeError(f"{wal} still holds changes after a checkpoint; not publishing a partial copy")
+    return free / total if total else 0.0
+
+
+def _fsync(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def compact(work: Path) -> None:
+    """Rewrite the work database into a fresh file holding only its data (COPY FROM DATABASE)."""
+    fresh = work.with_name(f".{work.name}.compacting")
+    fresh.unlink(missing_ok=True)
+    with db.connect(work) as con:
+        source = db.query(con, "SELECT current_database()")[0][0]
+        con.execute(f"ATTACH '{fresh}' AS compacted")
+        con.sql(f'COPY FROM DATABASE "{source}" TO compacted')
+        con.sql("DETACH compacted")
+    _fsync(fresh)
+    os.replace(fresh, work)
+
+
+def publish(work: Path, published: Path) -> None:
+    """Copy `work` to `published` in one rename, after folding its write-ahead log into it."""
+    if _checkpoint(work) > MAX_FREE:
+        compact(work)
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
     shutil.copyfile(work, staging)
-    with open(staging, "rb") as handle:
-        os.fsync(handle.fileno())
+    _fsync(staging)
     os.replace(staging, published)
+    _fsync(published.parent)  # the rename itself survives a crash
 
 
 def bootstrap_work(work: Path, published: Path) -> None:
