@@ -3,7 +3,7 @@
 -- event ends it (superseded_at). Versions are numbered by occurred_at, ties by event_id.
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
 {{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_changed() }}){% endif %}") }}
+          pre_hook="{{ collect_touched(bookings_changed(), 'booking_id', replace=true) }}") }}
 with booking_events as (
     select *,
         row_number() over (partition by booking_id order by occurred_at, event_id) as seq
@@ -11,7 +11,7 @@ with booking_events as (
     where booking_id is not null
       and event_type in ('booking_created', 'booking_rescheduled', 'booking_cancelled')
     {%- if is_incremental() %}
-      and booking_id in ({{ bookings_changed() }})
+      and {{ is_touched('booking_id') }}
     {%- endif %}
 ),
 with_end as (

@@ -2,11 +2,11 @@
 -- until its first booking_cancelled or delivered event (active_until, null while active).
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
 {{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_changed() }}){% endif %}") }}
+          pre_hook="{{ collect_touched(bookings_changed(), 'booking_id', replace=true) }}") }}
 with events as (
     select * from {{ ref('stg_contractor__events') }} where booking_id is not null and is_known_type
     {%- if is_incremental() %}
-      and booking_id in ({{ bookings_changed() }})
+      and {{ is_touched('booking_id') }}
     {%- endif %}
 )
 select

@@ -3,11 +3,12 @@
 -- or several orders were open then).
 -- Incremental (macros/incremental.sql): a run recomputes new or changed contacts, and the
 -- contacts of customers whose orders gained a known version.
-{{ config(materialized='incremental', unique_key='contact_id', post_hook="{{ record_increment() }}") }}
+{{ config(materialized='incremental', unique_key='contact_id', post_hook="{{ record_increment() }}",
+          pre_hook="{{ collect_touched(contacts_changed(), 'contact_id') }}") }}
 with contacts as (
     select * from {{ ref('stg_contacts__contacts') }}
     {%- if is_incremental() %}
-    where contact_id in ({{ contacts_changed() }})
+    where {{ is_touched('contact_id') }}
     {%- endif %}
 ),
 unlinked as (

@@ -1,7 +1,8 @@
 -- Grain: one row per order with lines: its fulfilment profile and when it was delivered
 -- in full (every line covered by delivered shipments), null when not yet.
 -- Incremental (macros/incremental.sql): a run recomputes the orders whose lines were recomputed.
-{{ config(materialized='incremental', unique_key='order_id', post_hook="{{ record_increment() }}") }}
+{{ config(materialized='incremental', unique_key='order_id', post_hook="{{ record_increment() }}",
+          pre_hook="{{ collect_touched('select order_id from ' ~ changed_since_last_build(ref('int_order_line_quantities')), 'order_id') }}") }}
 select
     order_id,
     count(*) as line_count,
@@ -12,6 +13,6 @@ select
     {{ built_at() }} as _built_at
 from {{ ref('int_order_line_quantities') }}
 {%- if is_incremental() %}
-where order_id in (select order_id from {{ changed_since_last_build(ref('int_order_line_quantities')) }})
+where {{ is_touched('order_id') }}
 {%- endif %}
 group by order_id

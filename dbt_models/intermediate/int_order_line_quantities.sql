@@ -2,11 +2,12 @@
 -- delivered quantities known at T, and when the line was first delivered in full.
 -- Incremental (macros/incremental.sql): a run recomputes every line of the orders whose lines,
 -- shipment lines or shipments changed (orders_changed).
-{{ config(materialized='incremental', unique_key='order_id', post_hook="{{ record_increment() }}") }}
+{{ config(materialized='incremental', unique_key='order_id', post_hook="{{ record_increment() }}",
+          pre_hook="{{ collect_touched(orders_changed(), 'order_id') }}") }}
 with order_lines as (
     select * from {{ ref('stg_oms__order_lines') }}
     {%- if is_incremental() %}
-    where order_id in ({{ orders_changed() }})
+    where {{ is_touched('order_id') }}
     {%- endif %}
 ),
 shipped as (

@@ -6,7 +6,7 @@
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the shipments whose
 -- outcomes may have changed (shipments_changed).
 {{ config(materialized='incremental', incremental_strategy='append', post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where shipment_id in ({{ shipments_changed() }}){% endif %}") }}
+          pre_hook="{{ collect_touched(shipments_changed(), 'shipment_id', replace=true) }}") }}
 with outcomes as (
     select e.event_id, e.event_type, e.occurred_at, e.reason_code,
            e.tracking_ref as event_tracking_ref, b.tracking_ref as booking_tracking_ref,
@@ -19,7 +19,7 @@ with outcomes as (
 shipments as (
     select shipment_id, tracking_ref, order_id from {{ ref('stg_wms__shipments') }}
     {%- if is_incremental() %}
-    where shipment_id in ({{ shipments_changed() }})
+    where {{ is_touched('shipment_id') }}
     {%- endif %}
 )
 {% for shipment_key, outcome_key in [('tracking_ref', 'event_tracking_ref'),

@@ -4,11 +4,12 @@
 -- Incremental (macros/incremental.sql): a run recomputes the shipments whose outcomes, or whose
 -- replaced shipment's outcomes, may have changed (shipments_changed).
 -- depends_on: {{ ref('stg_contractor__events') }}
-{{ config(materialized='incremental', unique_key='shipment_id', post_hook="{{ record_increment() }}") }}
+{{ config(materialized='incremental', unique_key='shipment_id', post_hook="{{ record_increment() }}",
+          pre_hook="{{ collect_touched(shipments_changed(), 'shipment_id') }}") }}
 with shipments as (
     select * exclude (_built_at) from {{ ref('stg_wms__shipments') }}
     {%- if is_incremental() %}
-    where shipment_id in ({{ shipments_changed() }})
+    where {{ is_touched('shipment_id') }}
     {%- endif %}
 ),
 outcomes as (

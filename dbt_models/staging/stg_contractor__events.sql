@@ -2,7 +2,7 @@
 -- at-least-once, so a repeated event_id counts once (its first delivery).
 -- Unknown event types are kept with is_known_type = false and trigger no rule.
 -- Incremental (macros/incremental.sql): a run recomputes the event_ids that gained a known row.
-{{ config(unique_key='event_id') }}
+{{ config(unique_key='event_id', pre_hook="{{ collect_touched(keys_newly_known('contractor_events', 'event_id', instant('occurred_at')), 'event_id') }}") }}
 select
     event_id,
     event_type,
@@ -25,6 +25,6 @@ select
 from {{ source('raw', 'contractor_events') }}
 where {{ known_at(instant('occurred_at')) }}
 {%- if is_incremental() %}
-  and event_id in ({{ keys_newly_known('contractor_events', 'event_id', instant('occurred_at')) }})
+  and {{ is_touched('event_id') }}
 {%- endif %}
 {{ first_per('event_id', '_extract_date, _line_no') }}

@@ -1,13 +1,13 @@
 -- Grain: one row per customer, the OMS row with the latest updated_at known at T.
 -- A time zone that is not a valid IANA name is treated as unknown (null).
 -- Incremental (macros/incremental.sql): a run recomputes the customers that gained a known row.
-{{ config(unique_key='customer_id') }}
+{{ config(unique_key='customer_id', pre_hook="{{ collect_touched(keys_newly_known('oms_customers', 'customer_id', instant('updated_at')), 'customer_id') }}") }}
 with known as (
     select *, {{ instant('updated_at') }} as updated_at_ts
     from {{ source('raw', 'oms_customers') }}
     where {{ known_at(instant('updated_at')) }}
 {%- if is_incremental() %}
-      and customer_id in ({{ keys_newly_known('oms_customers', 'customer_id', instant('updated_at')) }})
+      and {{ is_touched('customer_id') }}
 {%- endif %}
 )
 select

@@ -2,13 +2,13 @@
 -- with the interval [valid_from, valid_to) during which it was the current truth.
 -- Repeated re-exports of the same row collapse; ordering is by updated_at, never load order.
 -- Incremental (macros/incremental.sql): a run recomputes every version of an order that gained a known row.
-{{ config(unique_key='order_id') }}
+{{ config(unique_key='order_id', pre_hook="{{ collect_touched(keys_newly_known('oms_orders', 'order_id', instant('updated_at')), 'order_id') }}") }}
 with known as (
     select *, {{ instant('updated_at') }} as updated_at_ts
     from {{ source('raw', 'oms_orders') }}
     where {{ known_at(instant('updated_at')) }}
 {%- if is_incremental() %}
-      and order_id in ({{ keys_newly_known('oms_orders', 'order_id', instant('updated_at')) }})
+      and {{ is_touched('order_id') }}
 {%- endif %}
 ),
 versions as (

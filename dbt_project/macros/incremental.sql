@@ -52,6 +52,24 @@
     (select {{ column }} from {{ incremental_state() }} where model = '{{ this.identifier }}')
 {%- endmacro %}
 
+{# pre-hook of an incremental model: the keys this run recomputes (`keys_sql`, one column `key`)
+   go into the temp table `touched`, which the model reads back (is_touched). Computed once,
+   with exact statistics, so the optimizer hashes the few touched keys, not the whole input.
+   `replace` also deletes their rows now, for models where a key can lose all its rows (the
+   model then appends); the others replace by unique_key (delete+insert). #}
+{% macro collect_touched(keys_sql, key, replace=false) -%}
+    {%- if is_incremental() -%}
+    create or replace temp table touched as {{ keys_sql }};
+    {%- if replace %}
+    delete from {{ this }} where {{ key }} in (select {{ key }} from touched);
+    {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro is_touched(column) -%}
+    {{ column }} in (select * from touched)
+{%- endmacro %}
+
 {# The keys (`key`, a column list) of `raw_table` that gained a known row since the model's
    last build: rows known at T that the last build did not see, because their load is new to
    it or they were not known yet at its T. `stamp` is the fact's instant, as for known_at(). #}
@@ -101,16 +119,16 @@
         where booking_id in (select booking_id from bookings)
            or event_id in (select event_id from {{ changed_since_last_build(ref('stg_contractor__events')) }})
     ),
-    touched as (
+    matched as (
         select shipment_id from {{ changed_since_last_build(ref('stg_wms__shipments')) }}
         union
         select shipment_id from {{ ref('stg_wms__shipments') }}
         where tracking_ref in (select tracking_ref from events) or order_id in (select order_id from events)
     )
-    select shipment_id from touched
+    select shipment_id from matched
     union
     select shipment_id from {{ ref('stg_wms__shipments') }}
-    where replaces_shipment_id in (select shipment_id from touched)
+    where replaces_shipment_id in (select shipment_id from matched)
 {%- endmacro %}
 
 {# Orders whose line quantities may have changed: changed order lines, and the orders (every

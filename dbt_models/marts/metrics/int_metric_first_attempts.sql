@@ -4,7 +4,7 @@
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
 {{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ bookings_changed() }}){% endif %}") }}
+          pre_hook="{{ collect_touched(bookings_changed(), 'booking_id', replace=true) }}") }}
 select
     booking_id,
     order_id,
@@ -17,6 +17,6 @@ select
 from {{ ref('stg_contractor__events') }}
 where booking_id is not null and event_type in ('delivered', 'delivery_failed')
 {%- if is_incremental() %}
-  and booking_id in ({{ bookings_changed() }})
+  and {{ is_touched('booking_id') }}
 {%- endif %}
 {{ first_per('booking_id', 'occurred_at, event_id') }}

@@ -7,7 +7,7 @@
 -- depends_on: {{ ref('stg_oms__order_versions') }}
 {{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where order_id in ({{ metric_promises_touched() }}){% endif %}") }}
+          pre_hook="{{ collect_touched(metric_promises_touched(), 'order_id', replace=true) }}") }}
 with orders as (
     select o.order_id, o.promised_date, f.fully_delivered_at,
            {{ promise_deadline('o.promised_date', 'c.timezone') }} as deadline
@@ -16,7 +16,7 @@ with orders as (
     left join {{ ref('int_order_fulfilment') }} as f using (order_id)
     where o.order_status <> 'cancelled' and o.promised_date is not null
     {%- if is_incremental() %}
-      and o.order_id in ({{ metric_promises_touched() }})
+      and {{ is_touched('o.order_id') }}
     {%- endif %}
 )
 select

@@ -8,7 +8,7 @@
 -- depends_on: {{ ref('stg_contractor__events') }}
 {{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
-          pre_hook="{% if is_incremental() %}delete from {{ this }} where booking_id in ({{ metric_windows_touched() }}){% endif %}") }}
+          pre_hook="{{ collect_touched(metric_windows_touched(), 'booking_id', replace=true) }}") }}
 with versions as (
     select v.booking_id, v.version_no, v.order_id, v.contractor_id, v.window_end, b.delivered_at,
            {{ window_deadline('v.window_end') }} as deadline
@@ -16,7 +16,7 @@ with versions as (
     join {{ ref('int_bookings') }} as b using (booking_id)
     where v.window_start is not null and v.window_end is not null
     {%- if is_incremental() %}
-      and v.booking_id in ({{ metric_windows_touched() }})
+      and {{ is_touched('v.booking_id') }}
     {%- endif %}
       and (v.superseded_at is null or v.superseded_at >= v.window_start)
       and coalesce(v.ended_by_initiator, '') <> 'customer'
