@@ -18,20 +18,13 @@ import pytest
 
 from conftest import free_port, loopback_smtp
 from fulfilment_monitor import airflow_local, nightly
-from fulfilment_monitor.feeds import SOURCES
-from test_airflow_nightly import LAST, generated, marts  # noqa: F401 (generated: a fixture)
+from test_airflow_nightly import LAST, generated, marts, run_nightly  # noqa: F401 (generated: a fixture)
 from test_airflow_ui import STARTUP_SECONDS, healthy, stop_group, wait_until
 
 pytestmark = pytest.mark.slow
 
 DAG_ID = "fulfilment_nightly"
 DATES = [LAST - dt.timedelta(days=2), LAST - dt.timedelta(days=1), LAST]
-
-
-def run_nightly(day: dt.date, landing: Path, published: Path) -> None:
-    for source in SOURCES:
-        nightly.ingest(source, day, landing, published)
-    nightly.transform(day, landing, published)
 
 
 @pytest.fixture(scope="module")
