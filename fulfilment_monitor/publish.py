@@ -5,10 +5,12 @@ alive) and the next open sees the new one; a failed run never reaches this step.
 
 The published file is a copy of the work database, so its size is the work file's. DuckDB
 reuses the blocks of a dropped or rewritten table but never gives them back to the file
-system. Nightly runs churn little now that the big models are incremental (the rebuilt ones
-are the small rules and marts), so the free space stays a few percent; should a work database
-hold more than MAX_FREE of it (one built by an older version, or after a full rebuild),
-publishing first compacts it into a fresh file (COPY FROM DATABASE), once.
+system, and only a full copy (COPY FROM DATABASE) makes a file compact again. So the work
+database is kept from accumulating free space: the big models are incremental (a night
+rewrites little), dbt checkpoints at every commit (profiles.yml) so a replaced table's blocks
+are reused by the next model, and when more than MAX_FREE of the file is still free (an
+older version's database, a full rebuild, or the slow drift of incremental rewrites)
+publishing first compacts it.
 """
 from __future__ import annotations
 
