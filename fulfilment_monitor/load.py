@@ -21,8 +21,8 @@ import pyarrow as pa
 
 from fulfilment_monitor.feeds import FEEDS, SQL_TYPES, FeedFile, files_of
 from fulfilment_monitor.landing import Drop
-from fulfilment_monitor.reader import FileInput, check_header, physical_lines, read_feed
-from fulfilment_monitor.row_checks import check_rows, json_field_problems
+from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
+from fulfilment_monitor.row_checks import duplicates, json_field_problems, record_text_sql
 from fulfilment_monitor.validation import store as validations
 from fulfilment_monitor.validation.outcome import Outcome
 
@@ -86,10 +86,36 @@ class DropResult:
 
 
 @dataclass
+class FeedRecords:
+    """The records of one feed file type in a batch: the reader's (checked) and the keys repeated."""
+    read: Read
+    duplicates: str | None  # temp table of the rowids of records repeating a key, if the feed has keys
+
+    def good(self) -> str:
+        """SQL condition (over `t`, the checked table) of a record to load."""
+        repeated = f" AND t.rowid NOT IN (SELECT _row FROM {self.duplicates})" if self.duplicates else ""
+        return f"t._check IS NULL{repeated}"
+
+    def bad(self) -> str:
+        """SQL: every record to quarantine, with `_file_id, _line_no, _raw, _reason`."""
+        repeated = f" OR t.rowid IN (SELECT _row FROM {self.duplicates})" if self.duplicates else ""
+        return f"""
+            SELECT _file_id, _line_no, coalesce(_raw, {record_text_sql(self.read.feed)}) AS _raw,
+                   coalesce(_check, 'duplicate key within drop') AS _reason
+            FROM ({self.read.accepted(f"t._check IS NOT NULL{repeated}")})
+            UNION ALL {self.read.rejected()}"""
+
+    def drop(self) -> None:
+        self.read.drop()
+        if self.duplicates:
+            self.read.con.sql(f"DROP TABLE IF EXISTS {self.duplicates}")
+
+
+@dataclass
 class Batch:
-    """Drops read together: their results, and per feed file the table of checked records."""
+    """Drops read together: their results, and per feed file its records in temp tables."""
     drops: list[DropResult]
-    checked: dict[str, str] = field(default_factory=dict)  # raw table -> temp table of checked records
+    records: dict[str, FeedRecords] = field(default_factory=dict)  # raw table -> its records
     files: dict[int, tuple[DropResult, FileResult]] = field(default_factory=dict)  # file id -> owner
 
 
@@ -144,7 +170,8 @@ def _inputs(result: DropResult, first_id: int) -> list[tuple[FeedFile, FileInput
         data = path.read_bytes() if path.exists() else b""
         digest.update(feed.file.encode())
         digest.update(data if path.exists() else b"<missing>")
-        item = FileInput(first_id + n, path, size=len(data), physical_end=physical_lines(data))
+        # Only a CSV file's lines are counted: a JSON Lines reader keeps every line as a record.
+        item = FileInput(first_id + n, path, size=len(data), physical_end=physical_lines(data) if feed.is_csv else 0)
         if feed.is_csv and path.exists():
             check_header(feed, item, data)
         inputs.append((feed, item))
@@ -164,19 +191,17 @@ def read_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> Batch:
             by_feed.setdefault(feed.table, []).append(item)
     for table, items in by_feed.items():
         feed = next(f for f in FEEDS if f.table == table)
-        checked = f"checked_{table}"
-        read = read_feed(con, feed, items, f"read_{table}")
-        try:
-            check_rows(con, feed, read.sql, checked)
-        finally:
-            read.drop()
-        for file_id, problem in json_field_problems(con, feed, checked).items():
+        read = read_feed(con, feed, items, f"records_{table}")
+        records = batch.records[table] = FeedRecords(read, duplicates(con, feed, read.table))
+        for file_id, problem in json_field_problems(con, feed, read.table).items():
             batch.files[file_id][1].problems.append(problem)
-        for file_id, read_count, rejected in con.sql(
-                f"SELECT _file_id, count(*), count(_reason) FROM {checked} GROUP BY 1").fetchall():
+        for file_id, read_count, rejected in con.sql(f"""
+                SELECT _file_id, count(*), count(*) FILTER (WHERE NOT ({records.good()}))
+                FROM {read.table} AS t WHERE NOT t._blank GROUP BY 1
+                UNION ALL SELECT _file_id, count(*), count(*) FROM ({read.rejected()}) GROUP BY 1""").fetchall():
             file_result = batch.files[file_id][1]
-            file_result.read, file_result.rejected = read_count, rejected
-        batch.checked[table] = checked
+            file_result.read += read_count
+            file_result.rejected += rejected
     return batch
 
 
@@ -190,45 +215,76 @@ def _judge(con: duckdb.DuckDBPyConnection, batch: Batch, gate: Gate | None) -> N
         result.status = "rejected" if result.problems else "loaded"
 
 
-def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
-    """One transaction: the accepted drops' rows, and every drop's ledger entries and checks."""
-    owners = [(file_id, r) for file_id, (r, _) in batch.files.items() if r.status == "loaded"]
-    lineage = pa.table({
-        "_file_id": pa.array([i for i, _ in owners], pa.int32()),
-        "_load_id": [r.load_id for _, r in owners],
-        "_source": [r.drop.source for _, r in owners],
-        "_extract_date": pa.array([r.drop.extract_date for _, r in owners], pa.date32()),
-        "_file": [batch.files[i][1].feed.file for i, _ in owners]})
-    con.register("batch_lineage", lineage)
-    con.begin()
+def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """The accepted drops' good rows to raw, with their lineage, and their bad rows to quarantine."""
+    owners = [(file_id, r, f) for file_id, (r, f) in batch.files.items() if r.status == "loaded"]
+    con.register("batch_lineage", pa.table({
+        "_file_id": pa.array([i for i, _, _ in owners], pa.int32()),
+        "_load_id": [r.load_id for _, r, _ in owners],
+        "_source": [r.drop.source for _, r, _ in owners],
+        "_extract_date": pa.array([r.drop.extract_date for _, r, _ in owners], pa.date32()),
+        "_file": [f.feed.file for _, _, f in owners]}))
     try:
-        for table, checked in batch.checked.items():
+        for table, records in batch.records.items():
             columns = ", ".join(next(f for f in FEEDS if f.table == table).column_names)
             con.execute(f"""INSERT INTO raw.{table}
                             SELECT {columns}, l._load_id, l._source, l._extract_date, l._file, c._line_no, ?
-                            FROM {checked} AS c JOIN batch_lineage AS l USING (_file_id)
-                            WHERE c._reason IS NULL""", [now])
+                            FROM ({records.read.accepted(records.good())}) AS c
+                            JOIN batch_lineage AS l USING (_file_id)""", [now])
             con.execute(f"""INSERT INTO quarantine.rows
                             SELECT l._load_id, l._source, l._extract_date, l._file, c._line_no, c._raw, c._reason, ?
-                            FROM {checked} AS c JOIN batch_lineage AS l USING (_file_id)
-                            WHERE c._reason IS NOT NULL""", [now])
-        for result in batch.drops:
-            loaded = result.status == "loaded"
-            con.execute("INSERT OR REPLACE INTO audit.drops VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-                result.drop.source, result.drop.extract_date, result.checksum, result.status,
-                result.load_id if loaded else None, result.read, result.loaded if loaded else 0,
-                result.quarantined if loaded else 0, "; ".join(result.problems) or None, now])
-            if loaded:
-                con.executemany("INSERT OR REPLACE INTO audit.drop_files VALUES (?, ?, ?, ?, ?, ?)", [
-                    [result.drop.source, result.drop.extract_date, f.feed.file, f.read, f.loaded, f.rejected]
-                    for f in result.files])
-            validations.record(con, result.load_id, validations.DROP, result.drop.name, result.validations, now)
+                            FROM ({records.bad()}) AS c JOIN batch_lineage AS l USING (_file_id)""", [now])
+    finally:
+        con.unregister("batch_lineage")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    con.register("ledger_rows", rows)
+    try:
+        con.sql(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM ledger_rows")
+    finally:
+        con.unregister("ledger_rows")
+
+
+def _write_ledger(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """Every drop of the batch in the ledger, loaded or rejected, with what its checks found.
+    Counts are what happened: a rejected drop loaded and quarantined nothing."""
+    drops = batch.drops
+    loaded = [r.status == "loaded" for r in drops]
+    _insert(con, "audit.drops", pa.table({
+        "source": [r.drop.source for r in drops],
+        "extract_date": pa.array([r.drop.extract_date for r in drops], pa.date32()),
+        "checksum": [r.checksum for r in drops], "status": [r.status for r in drops],
+        "load_id": pa.array([r.load_id if ok else None for r, ok in zip(drops, loaded)], pa.string()),
+        "rows_read": [r.read for r in drops],
+        "rows_loaded": [r.loaded if ok else 0 for r, ok in zip(drops, loaded)],
+        "rows_quarantined": [r.quarantined if ok else 0 for r, ok in zip(drops, loaded)],
+        "problems": pa.array(["; ".join(r.problems) or None for r in drops], pa.string()),
+        "recorded_at": pa.array([now] * len(drops), pa.timestamp("us", tz="UTC"))}))
+    files = [(r, f) for r, ok in zip(drops, loaded) if ok for f in r.files]
+    _insert(con, "audit.drop_files", pa.table({
+        "source": [r.drop.source for r, _ in files],
+        "extract_date": pa.array([r.drop.extract_date for r, _ in files], pa.date32()),
+        "file": [f.feed.file for _, f in files], "rows_read": pa.array([f.read for _, f in files], pa.int64()),
+        "rows_loaded": pa.array([f.loaded for _, f in files], pa.int64()),
+        "rows_quarantined": pa.array([f.rejected for _, f in files], pa.int64())}))
+    validations.record(con, validations.DROP, [(r.load_id, r.drop.name, r.validations) for r in drops], now)
+
+
+def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """One transaction: the accepted drops' rows, and every drop's ledger entries and checks.
+    Rows carry their line, so their order in `raw` is free: DuckDB may then insert in parallel."""
+    con.sql("SET preserve_insertion_order = false")
+    con.begin()
+    try:
+        _write_rows(con, batch, now)
+        _write_ledger(con, batch, now)
         con.commit()
     except BaseException:
         con.rollback()
         raise
     finally:
-        con.unregister("batch_lineage")
+        con.sql("RESET preserve_insertion_order")
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,
@@ -239,8 +295,8 @@ def load_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | N
         _judge(con, batch, gate)
         _write(con, batch, now or dt.datetime.now(dt.timezone.utc))
     finally:
-        for checked in batch.checked.values():
-            con.sql(f"DROP TABLE IF EXISTS {checked}")
+        for records in batch.records.values():
+            records.drop()
     return batch.drops
 
 

@@ -2,23 +2,30 @@
 
 CSV goes through `read_csv` (RFC 4180: a quoted header, a byte-order mark, quoted commas,
 doubled quotes and line breaks inside quotes, LF / CRLF / CR line ends); JSON Lines through
-`read_csv` as a line reader (a record is a line, by the format's definition). The reader
-keeps what it rejects (wrong column count, unterminated quote, invalid UTF-8) with its
-line, so nothing is dropped. `read_feed(...).sql` selects one row per record:
+`read_csv` as a line reader (a record is a line, by the format's definition). Each record
+is checked as it is read (row_checks.checked_sql), in one pass; the reader keeps what it
+rejects itself (wrong column count, unterminated quote, invalid UTF-8) with its line, so
+nothing is dropped. `read_feed` leaves temporary tables:
 
-    _file_id, _line_no (the physical line where the record starts), _raw (the text of a
-    record the reader rejected), _reader_reason (why, else NULL), and the feed's columns
-    as text (CSV) or the line as `_line` (JSON Lines)
+    <table>           the records the reader accepted, checked, in file order (rowid)
+    <table>_rejected  the records it rejected: file, reader line, reason, text
+    <table>_files     per file: where its rows start, and how its lines are placed
+    <table>_steps     for files with rejected records: how far each accepted one moves down
+    <table>_placed    the physical line of each record of the few files with line breaks in
+                      quotes or blank lines
+
+`Read.accepted()` selects accepted records with `_line_no` (the physical line where each
+starts), `Read.rejected()` the rejected ones with theirs.
 
 Line numbers. The reader counts line breaks outside quotes, and numbers only the records
-it rejects; accepted records come out in file order (kept by rowid), so the k-th accepted
-record takes the k-th line the rejected ones leave free, and a record's physical line adds
-the line breaks inside the quotes of the records before it. Most files have neither, and
-their k-th record is simply on line k + the header. A blank line in a CSV file is no record
-and leaves no trace in the reader's output: a file whose records do not add up to its lines
-is placed by Python's `csv` module instead. A JSON Lines file DuckDB refuses whole (mixed
-line ends) is split on its line feeds, as the format defines. Both fall-backs are rare
-and only place records; the values are always DuckDB's.
+it rejects; accepted records come out in file order, so the k-th accepted record takes the
+k-th line the rejected ones leave free, and a record's physical line adds the line breaks
+inside the quotes of the records before it. Most files have neither: their k-th record is
+on line k + the header, found without a join. A blank line in a CSV file is no record and
+leaves no trace in the reader's output: a file whose records do not add up to its lines is
+placed by Python's `csv` module instead. A JSON Lines file DuckDB refuses whole (mixed line
+ends) is split on its line feeds, as the format defines. Both fall-backs are rare and only
+place records; the values are always DuckDB's.
 """
 from __future__ import annotations
 
@@ -31,7 +38,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from fulfilment_monitor.feeds import FeedFile
+from fulfilment_monitor.feeds import TEXT, TIMESTAMP, FeedFile
+from fulfilment_monitor.row_checks import checked_sql
 from fulfilment_monitor.text import fragment, quote_sql
 
 # DuckDB's error_type -> the reason a person reads.
@@ -75,7 +83,10 @@ def physical_lines(data: bytes) -> int:
     body = data.rstrip(b"\r\n")
     if not body:
         return 0
-    return body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n") + 1
+    breaks = body.count(b"\n")
+    if b"\r" in body:  # CR or CRLF line ends (rare: the scan for CR alone is cheap)
+        breaks += body.count(b"\r") - body.count(b"\r\n")
+    return breaks + 1
 
 
 def check_header(feed: FeedFile, item: FileInput, data: bytes) -> None:
@@ -126,7 +137,7 @@ def _reason_sql(feed: FeedFile, error_type: str) -> str:
 
 
 def _reader(feed: FeedFile, paths: list[str]) -> str:
-    options = ("header=false, auto_detect=false, strict_mode=true, filename=true, store_rejects=true, "
+    options = ("header=false, auto_detect=false, strict_mode=true, store_rejects=true, "
                "rejects_table='reader_errors', rejects_scan='reader_scans'")
     if feed.is_csv:
         columns = "{" + ", ".join(f"{quote_sql(c)}: 'VARCHAR'" for c in feed.column_names) + "}"
@@ -136,54 +147,51 @@ def _reader(feed: FeedFile, paths: list[str]) -> str:
             f"escape='', {options})")
 
 
-def _data_columns(feed: FeedFile) -> list[str]:
-    return [f'"{c}"' for c in feed.column_names] if feed.is_csv else ["_line"]
-
-
-def _breaks_of_record(feed: FeedFile, alias: str) -> str:
-    """SQL: the line breaks inside a record's quoted fields (0 for JSON Lines)."""
-    if not feed.is_csv:
-        return "0"
-    columns = [f"{alias}.{c}" for c in _data_columns(feed)]
-    any_break = " OR ".join(f"regexp_matches({c}, '[\\r\\n]')" for c in columns)
-    return f"CASE WHEN {any_break} THEN {' + '.join(f'coalesce({breaks_sql(c)}, 0)' for c in columns)} ELSE 0 END"
-
-
 def _scan(con: duckdb.DuckDBPyConnection, feed: FeedFile, items: list[FileInput], table: str) -> None:
-    """Append what DuckDB reads of `items` to `<table>_accepted` and `<table>_rejected`."""
+    """Append the checked records DuckDB reads of `items` to `table`, its rejections to `<table>_rejected`."""
     paths = [str(i.path) for i in items]
+    ids = "[" + ", ".join(str(i.file_id) for i in items) + "]"  # file_index -> file id, without a join
+    con.register("reader_paths", pa.table({"file_path": paths, "_file_id": pa.array([i.file_id for i in items], pa.int32())}))
     try:
         con.sql("DROP TABLE IF EXISTS reader_errors; DROP TABLE IF EXISTS reader_scans")
-        # Nothing between the reader and the table: its order is the files' order (rowid keeps it).
-        con.sql(f"INSERT INTO {table}_accepted SELECT filename, {', '.join(_data_columns(feed))} "
-                f"FROM {_reader(feed, paths)}")
+        # Only projections between the reader and the table: the file order is kept (rowid).
+        source = f"(SELECT *, {ids}[file_index::BIGINT + 1] AS _reader_file FROM {_reader(feed, paths)})"
+        con.sql(f"INSERT INTO {table} {checked_sql(feed, source, '_reader_file')}")
         con.sql(f"""INSERT INTO {table}_rejected
-                    SELECT s.file_path, e.line, any_value(e.error_type ORDER BY e.column_idx),
+                    SELECT p._file_id, e.line, any_value(e.error_type ORDER BY e.column_idx),
                            regexp_replace(any_value(e.csv_line ORDER BY e.column_idx), '^[\\r\\n]+|[\\r\\n]+$', '', 'g')
                     FROM reader_errors AS e JOIN reader_scans AS s USING (scan_id, file_id)
-                    GROUP BY s.file_path, e.line""")
+                    JOIN reader_paths AS p USING (file_path)
+                    GROUP BY p._file_id, e.line""")
     finally:
+        con.unregister("reader_paths")
         con.sql("DROP TABLE IF EXISTS reader_errors; DROP TABLE IF EXISTS reader_scans")
 
 
-def _json_lines(item: FileInput) -> pa.Table:
-    """A JSON Lines file split on its line feeds (a CR before one is the line end's, not data)."""
+def _split_json_lines(con: duckdb.DuckDBPyConnection, feed: FeedFile, item: FileInput, table: str) -> None:
+    """A JSON Lines file DuckDB refuses whole, split on its line feeds (a CR before one belongs
+    to the line end): every line a row in order, blank ones too; invalid UTF-8 rejected."""
     lines = item.path.read_bytes().split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    numbers, texts, raws, reasons = [], [], [], []
+    texts, rejected = [], []
     for number, line in enumerate(lines, start=1):
         line = line[:-1] if line.endswith(b"\r") else line
-        if not line.strip():
-            continue  # a blank line is no record
         try:
-            text, raw, reason = line.decode("utf-8"), None, None
+            texts.append(line.decode("utf-8"))
         except UnicodeDecodeError:
-            text, raw, reason = None, line.decode("utf-8", "replace"), "not valid UTF-8"
-        numbers.append(number), texts.append(text), raws.append(raw), reasons.append(reason)
-    return pa.table({"_file_id": pa.array([item.file_id] * len(numbers), pa.int32()),
-                     "_line_no": pa.array(numbers, pa.int64()), "_raw": pa.array(raws, pa.string()),
-                     "_reader_reason": pa.array(reasons, pa.string()), "_line": pa.array(texts, pa.string())})
+            rejected.append((number, line.decode("utf-8", "replace")))
+    con.register("reader_split", pa.table({"_line": texts}))
+    con.register("reader_split_rejected", pa.table({
+        "_file_id": pa.array([item.file_id] * len(rejected), pa.int32()),
+        "line": pa.array([n for n, _ in rejected], pa.int64()),
+        "error_type": ["INVALID ENCODING"] * len(rejected), "csv_line": [t for _, t in rejected]}))
+    try:
+        con.sql(f"INSERT INTO {table} {checked_sql(feed, 'reader_split', str(item.file_id))}")
+        con.sql(f"INSERT INTO {table}_rejected SELECT * FROM reader_split_rejected")
+    finally:
+        con.unregister("reader_split")
+        con.unregister("reader_split_rejected")
 
 
 def _csv_positions(item: FileInput, rejected: set[int]) -> pa.Table:
@@ -199,66 +207,84 @@ def _csv_positions(item: FileInput, rejected: set[int]) -> pa.Table:
         accepted = number not in rejected
         k += accepted
         ks.append(k if accepted else None), lines.append(None if accepted else number), starts.append(start)
-    return pa.table({"filename": [str(item.path)] * len(ks), "_k": pa.array(ks, pa.int64()),
-                     "_reader_line": pa.array(lines, pa.int64()), "_line_no": pa.array(starts, pa.int64())})
+    return pa.table({"_file_id": pa.array([item.file_id] * len(ks), pa.int32()), "_k": pa.array(ks, pa.int64()),
+                     "_reader_line": pa.array(lines, pa.int64()), "_line_no": pa.array(starts, pa.int64()),
+                     "_breaks": pa.array([0] * len(ks), pa.int64())})
+
+
+def _breaks_of_record(feed: FeedFile) -> str:
+    """SQL: the line breaks inside a record's quoted fields (only text fields can hold one)."""
+    texts = [c.name for c in feed.columns if c.kind in (TEXT, TIMESTAMP)]
+    return "CASE WHEN _check IS NOT NULL THEN " + breaks_sql("_raw") + " ELSE " + \
+        " + ".join(f"coalesce({breaks_sql(c)}, 0)" for c in texts) + " END"
 
 
 def _place(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, items: list[FileInput]) -> None:
-    """`<table>_files` (one row per file) and `<table>_placed`: the physical start line of the
-    records of every file the plain count cannot place (a rejected record, a line break in
-    quotes, a blank line). The others' k-th accepted record is on line k + offset."""
+    """`<table>_files`, `<table>_steps` and `<table>_placed`: see the module's docstring."""
     first = 2 if feed.is_csv else 1  # the reader's line of the first record
-    files = pa.table({"_file_id": pa.array([i.file_id for i in items], pa.int32()),
-                      "filename": [str(i.path) for i in items],
-                      "_header_extra": [i.header_lines - 1 for i in items],
-                      "_physical_end": [i.physical_end for i in items]})
-    # CSV records that do not reach the file's last line: blank lines in between (a JSON Lines
-    # reader keeps blank lines as records, so it never has to guess).
-    blank_lines = ("false" if not feed.is_csv else
-                   "coalesce(a.n, 0) + coalesce(r.n, 0) > 0 AND f._header_extra + 1 + coalesce(a.n, 0) "
-                   "+ coalesce(r.n, 0) + coalesce(a.breaks, 0) + coalesce(r.breaks, 0) <> f._physical_end")
-    con.register("reader_files", files)
+    con.register("reader_files", pa.table({
+        "_file_id": pa.array([i.file_id for i in items], pa.int32()),
+        "_header_extra": [i.header_lines - 1 for i in items], "_physical_end": [i.physical_end for i in items]}))
     try:
+        # A CSV file whose records and header do not reach its last line holds line breaks in
+        # quotes or blank lines (a JSON line reader keeps blank lines as records: never).
+        extra = ("false" if not feed.is_csv else
+                 "f._header_extra + 1 + coalesce(a.n, 0) + coalesce(r.n, 0) <> f._physical_end "
+                 "AND coalesce(a.n, 0) + coalesce(r.n, 0) > 0")
         con.sql(f"""
-        CREATE OR REPLACE TEMP TABLE {table}_files AS
-        WITH accepted AS (
-            SELECT filename, min(rowid) AS first_rowid, count(*) AS n, sum({_breaks_of_record(feed, 'a')}) AS breaks
-            FROM {table}_accepted AS a GROUP BY filename
-        ), rejected AS (
-            SELECT filename, count(*) AS n, sum({breaks_sql('csv_line') if feed.is_csv else '0'}) AS breaks
-            FROM {table}_rejected GROUP BY filename
-        )
-        SELECT f.*, a.first_rowid, {first} - 1 + f._header_extra AS line_offset,
-               coalesce(r.n, 0) > 0 OR coalesce(a.breaks, 0) > 0 AS complex, {blank_lines} AS blank_lines
-        FROM reader_files AS f LEFT JOIN accepted AS a USING (filename) LEFT JOIN rejected AS r USING (filename)""")
+            CREATE OR REPLACE TEMP TABLE {table}_files AS
+            WITH accepted AS (SELECT _file_id, min(rowid) AS first_rowid, count(*) AS n FROM {table} GROUP BY 1),
+            rejected AS (SELECT _file_id, count(*) AS n FROM {table}_rejected GROUP BY 1)
+            SELECT f._file_id, f._header_extra, f._physical_end, a.first_rowid,
+                   {first} - 1 + f._header_extra AS line_offset, coalesce(r.n, 0) > 0 AS with_rejects,
+                   {extra} AS with_breaks
+            FROM reader_files AS f LEFT JOIN accepted AS a USING (_file_id) LEFT JOIN rejected AS r USING (_file_id)""")
     finally:
         con.unregister("reader_files")
+    # Files with rejected records only: the k-th accepted record moves down one line for each
+    # rejected record before it. Intervals of k with the same count, for a join without a sort.
+    con.sql(f"""
+        CREATE OR REPLACE TEMP TABLE {table}_steps AS
+        WITH before AS (
+            SELECT _file_id, line - {first} + 1 - row_number() OVER (PARTITION BY _file_id ORDER BY line) AS lo
+            FROM {table}_rejected AS r JOIN {table}_files AS f USING (_file_id) WHERE NOT f.with_breaks
+        ), counted AS (SELECT _file_id, lo, count(*) AS n FROM before GROUP BY ALL)
+        SELECT _file_id, lo, lead(lo) OVER (PARTITION BY _file_id ORDER BY lo) AS hi,
+               sum(n) OVER (PARTITION BY _file_id ORDER BY lo) AS _j
+        FROM counted""")
+    # Files with line breaks in quotes: every record's line, from the breaks before it.
     con.sql(f"""
         CREATE OR REPLACE TEMP TABLE {table}_placed AS
-        WITH files AS (SELECT * FROM {table}_files WHERE complex AND NOT blank_lines),
+        WITH files AS (SELECT * FROM {table}_files WHERE with_breaks),
         accepted AS (
-            SELECT a.filename, a.rowid - f.first_rowid + 1 AS _k, {_breaks_of_record(feed, 'a')} AS _breaks
-            FROM {table}_accepted AS a JOIN files AS f USING (filename)
+            SELECT t._file_id, t.rowid - f.first_rowid + 1 AS _k, {_breaks_of_record(feed)} AS _breaks
+            FROM {table} AS t JOIN files AS f USING (_file_id)
         ), rejected AS (
-            SELECT r.*, row_number() OVER (PARTITION BY filename ORDER BY line) AS _j
-            FROM {table}_rejected AS r JOIN files USING (filename)
-        ), steps AS (  -- before the j-th rejected record came this many accepted ones
-            SELECT filename, line - {first} + 1 - _j AS accepted_before, max(_j) AS _j FROM rejected GROUP BY ALL
+            SELECT r.*, row_number() OVER (PARTITION BY _file_id ORDER BY line) AS _j
+            FROM {table}_rejected AS r JOIN files USING (_file_id)
+        ), steps AS (
+            SELECT _file_id, line - {first} + 1 - _j AS accepted_before, max(_j) AS _j FROM rejected GROUP BY ALL
         ), records AS (
-            SELECT a.filename, a._k, a._k + coalesce(s._j, 0) + {first} - 1 AS _reader_line, a._breaks
-            FROM accepted AS a ASOF LEFT JOIN steps AS s ON s.filename = a.filename AND a._k > s.accepted_before
+            SELECT a._file_id, a._k, a._k + coalesce(s._j, 0) + {first} - 1 AS _reader_line, a._breaks
+            FROM accepted AS a ASOF LEFT JOIN steps AS s ON s._file_id = a._file_id AND a._k > s.accepted_before
             UNION ALL
-            SELECT filename, NULL, line, {breaks_sql('csv_line') if feed.is_csv else '0'} FROM rejected
+            SELECT _file_id, NULL, line, {breaks_sql('csv_line')} FROM rejected
         )
-        SELECT r.filename, r._k, r._reader_line,
+        SELECT r._file_id, r._k, r._reader_line,
                r._reader_line + f._header_extra + coalesce(sum(r._breaks) OVER (
-                   PARTITION BY r.filename ORDER BY r._reader_line
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS _line_no
-        FROM records AS r JOIN files AS f USING (filename)""")
-    odd = {name for (name,) in con.sql(f"SELECT filename FROM {table}_files WHERE blank_lines").fetchall()}
-    for item in (i for i in items if str(i.path) in odd):
-        rejected = {line for (line,) in con.sql(f"SELECT line FROM {table}_rejected WHERE filename = ?",
-                                                 params=[str(item.path)]).fetchall()}
+                   PARTITION BY r._file_id ORDER BY r._reader_line
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS _line_no,
+               r._breaks
+        FROM records AS r JOIN files AS f USING (_file_id)""")
+    # ... unless the breaks do not account for the extra lines either: blank lines in between.
+    blank = con.sql(f"""
+        SELECT p._file_id FROM {table}_placed AS p JOIN {table}_files AS f USING (_file_id)
+        GROUP BY p._file_id, f._physical_end HAVING max(p._line_no + p._breaks) <> f._physical_end""").fetchall()
+    for (file_id,) in blank:
+        item = next(i for i in items if i.file_id == file_id)
+        rejected = {line for (line,) in con.sql(f"SELECT line FROM {table}_rejected WHERE _file_id = ?",
+                                                 params=[file_id]).fetchall()}
+        con.sql(f"DELETE FROM {table}_placed WHERE _file_id = ?", params=[file_id])
         con.register("reader_positions", _csv_positions(item, rejected))
         try:
             con.sql(f"INSERT INTO {table}_placed BY NAME SELECT * FROM reader_positions")
@@ -266,76 +292,71 @@ def _place(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, items: li
             con.unregister("reader_positions")
 
 
-def _records_sql(feed: FeedFile, table: str) -> str:
-    """One row per record: _file_id, _line_no, _raw, _reader_reason, and the data columns."""
-    data = ", ".join(f"a.{c}" for c in _data_columns(feed))
-    nulls = ", ".join(f"NULL AS {c}" for c in _data_columns(feed))
-    plain = "" if feed.is_csv else " AND a._line IS NOT NULL AND trim(a._line, E' \\t\\r\\n') <> ''"
-    return f"""
-        SELECT f._file_id, a.rowid - f.first_rowid + 1 + f.line_offset AS _line_no,
-               NULL::VARCHAR AS _raw, NULL::VARCHAR AS _reader_reason, {data}
-        FROM {table}_accepted AS a JOIN {table}_files AS f USING (filename)
-        WHERE NOT f.complex AND NOT f.blank_lines{plain}
-        UNION ALL
-        SELECT a._file_id, p._line_no, NULL, NULL, {data}
-        FROM (SELECT a.*, f._file_id, a.rowid - f.first_rowid + 1 AS _k
-              FROM {table}_accepted AS a JOIN {table}_files AS f USING (filename)
-              WHERE f.complex OR f.blank_lines) AS a
-        JOIN {table}_placed AS p ON p.filename = a.filename AND p._k = a._k
-        WHERE true{plain}
-        UNION ALL
-        SELECT f._file_id, p._line_no, r.csv_line, {_reason_sql(feed, 'r.error_type')}, {nulls}
-        FROM {table}_rejected AS r JOIN {table}_files AS f USING (filename)
-        JOIN {table}_placed AS p ON p.filename = r.filename AND p._reader_line = r.line AND p._k IS NULL
-        {'' if feed.is_csv else f"UNION ALL SELECT _file_id, _line_no, _raw, _reader_reason, _line FROM {table}_split"}"""
-
-
 class Read:
-    """The records of one feed file type in a batch: `sql` selects them (while `drop()` is not called)."""
+    """The records of one feed file type in a batch, read and checked (see the module's docstring)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str):
-        self.con, self.table, self.sql = con, table, _records_sql(feed, table)
+        self.con, self.feed, self.table = con, feed, table
+
+    def accepted(self, where: str = "true") -> str:
+        """SQL: the accepted records matching `where` (over `t`, the checked table; JSON blank
+        lines are no records), each with `_line_no` and `_row` (its rowid)."""
+        t = self.table
+        return f"""
+            SELECT coalesce(p._line_no, r._k + r.line_offset + coalesce(s._j, 0)) AS _line_no, r.*
+            FROM (SELECT t.rowid AS _row, t.rowid - f.first_rowid + 1 AS _k, f.line_offset, t.*
+                  FROM {t} AS t JOIN {t}_files AS f USING (_file_id)
+                  WHERE NOT t._blank AND ({where})) AS r
+            LEFT JOIN {t}_steps AS s ON s._file_id = r._file_id AND r._k > s.lo AND (s.hi IS NULL OR r._k <= s.hi)
+            LEFT JOIN {t}_placed AS p ON p._file_id = r._file_id AND p._k = r._k"""
+
+    def rejected(self) -> str:
+        """SQL: the records the reader rejected: `_file_id`, `_line_no`, `_raw`, `_reason`."""
+        t = self.table
+        reasons = READER_REASONS if self.feed.is_csv else JSON_READER_REASONS
+        cases = " ".join(f"WHEN {quote_sql(k)} THEN {quote_sql(v)}" for k, v in reasons.items())
+        return f"""
+            SELECT r._file_id, coalesce(p._line_no, r.line + f._header_extra) AS _line_no, r.csv_line AS _raw,
+                   CASE r.error_type {cases} ELSE 'unreadable record' END AS _reason
+            FROM {t}_rejected AS r JOIN {t}_files AS f USING (_file_id)
+            LEFT JOIN {t}_placed AS p ON p._file_id = r._file_id AND p._reader_line = r.line AND p._k IS NULL"""
 
     def drop(self) -> None:
-        for suffix in ("accepted", "rejected", "files", "placed", "split"):
-            self.con.sql(f"DROP TABLE IF EXISTS {self.table}_{suffix}")
+        for suffix in ("", "_rejected", "_files", "_steps", "_placed"):
+            self.con.sql(f"DROP TABLE IF EXISTS {self.table}{suffix}")
 
 
 def read_feed(con: duckdb.DuckDBPyConnection, feed: FeedFile, items: list[FileInput], table: str) -> Read:
-    """Read `items` (the same feed file of several drops): the records, each with its physical line.
+    """Read and check `items` (the same feed file of several drops): see the module's docstring.
 
     A file with a problem already (its CSV header, see `check_header`) is not read; a CSV file
-    DuckDB refuses whole gets a file-level problem. A JSON Lines file DuckDB refuses whole is split on its line feeds.
+    DuckDB refuses whole gets a file-level problem; a JSON Lines file DuckDB refuses whole is
+    split on its line feeds.
     """
     readable = [i for i in items if not i.problems and i.size]
-    columns = ", ".join(f"{c} VARCHAR" for c in _data_columns(feed))
-    con.sql(f"CREATE OR REPLACE TEMP TABLE {table}_accepted (filename VARCHAR, {columns})")
-    con.sql(f"CREATE OR REPLACE TEMP TABLE {table}_rejected (filename VARCHAR, line BIGINT, "
+    con.sql(f"CREATE OR REPLACE TEMP TABLE {table} AS {checked_sql(feed, _empty(feed), 'NULL::INTEGER')}")
+    con.sql(f"CREATE OR REPLACE TEMP TABLE {table}_rejected (_file_id INTEGER, line BIGINT, "
             f"error_type VARCHAR, csv_line VARCHAR)")
-    split: list[FileInput] = []
     try:
         if readable:
             _scan(con, feed, readable, table)
-    except duckdb.Error:
-        con.sql(f"DELETE FROM {table}_accepted; DELETE FROM {table}_rejected")  # one file at a time
+    except duckdb.InvalidInputException:  # a file the reader refuses whole (not a bug of ours)
+        con.sql(f"DELETE FROM {table}; DELETE FROM {table}_rejected")  # one file at a time, then
         for item in readable:
             try:
                 _scan(con, feed, [item], table)
-            except duckdb.Error as exc:
-                con.sql(f"DELETE FROM {table}_accepted WHERE filename = ?", params=[str(item.path)])
-                con.sql(f"DELETE FROM {table}_rejected WHERE filename = ?", params=[str(item.path)])
+            except duckdb.InvalidInputException as exc:
+                con.sql(f"DELETE FROM {table} WHERE _file_id = {item.file_id}")
+                con.sql(f"DELETE FROM {table}_rejected WHERE _file_id = {item.file_id}")
                 if feed.is_csv:
                     item.problems.append(f"{feed.file}: not readable as CSV ({short_error(exc)})")
                 else:
-                    split.append(item)
-    _place(con, feed, table, [i for i in readable if i not in split])
-    if not feed.is_csv:
-        con.sql(f"CREATE OR REPLACE TEMP TABLE {table}_split (_file_id INTEGER, _line_no BIGINT, _raw VARCHAR, "
-                f"_reader_reason VARCHAR, _line VARCHAR)")
-        for item in split:
-            con.register("reader_split", _json_lines(item))
-            try:
-                con.sql(f"INSERT INTO {table}_split BY NAME SELECT * FROM reader_split")
-            finally:
-                con.unregister("reader_split")
+                    _split_json_lines(con, feed, item, table)
+    _place(con, feed, table, [i for i in readable if not i.problems])
     return Read(con, feed, table)
+
+
+def _empty(feed: FeedFile) -> str:
+    """A relation with the reader's columns and no row (the checked table's shape)."""
+    columns = [f'NULL::VARCHAR AS "{c}"' for c in feed.column_names] if feed.is_csv else ["NULL::VARCHAR AS _line"]
+    return f"(SELECT {', '.join(columns)} LIMIT 0)"

@@ -1,14 +1,11 @@
-"""Every record checked against its feed's declaration, once, in DuckDB.
+"""Every record checked against its feed's declaration, once, in DuckDB, as it is read.
 
-Input: the reader's table (reader.py), one row per record. Output: a temporary table with
-`_file_id, _line_no, _raw` (the record's text, kept for a quarantined one), `_reason`
-(NULL for a good row), `_key` (the first column's text, even for a quarantined record) and
-the feed's columns typed. A value that does not fit its declared
-type exactly is quarantined with the reason, never rounded or coerced: `2.5` is not a
-quantity, `19.999` not a price, `1e3` not a number of seconds, a JSON object not a text.
-
-A JSON Lines file whose set of fields changed (a declared field absent from every line, or
-an undeclared one present) is a file-level problem: `json_field_problems` names it.
+`checked_sql` is the projection the reader applies to every record (reader.py): each value
+must fit its declared type exactly, or the record is quarantined with the reason, never
+rounded or coerced: `2.5` is not a quantity, `19.999` not a price, `1e3` not a number of
+seconds, a JSON object not a text. `duplicates` finds a key repeated within a drop;
+`json_field_problems` a JSON Lines file whose set of fields changed (a declared field absent
+from every line, or an undeclared one present), which rejects its drop.
 """
 from __future__ import annotations
 
@@ -79,18 +76,27 @@ def _column_checks(col: Column, value: str, json_type: str | None) -> list[str]:
     return checks
 
 
-def _csv_record(feed: FeedFile) -> str:
+def _csv_record(feed: FeedFile, columns: list[str] | None = None) -> str:
     """A parsed CSV record written back as its line (RFC 4180 quoting), for the quarantine."""
-    fields = [f"""CASE WHEN "{c}" IS NULL THEN '' WHEN regexp_matches("{c}", '[,"\\r\\n]')
-                  THEN '"' || replace("{c}", '"', '""') || '"' ELSE "{c}" END""" for c in feed.column_names]
+    fields = [f"""CASE WHEN {c} IS NULL THEN '' WHEN regexp_matches({c}, '[,"\\r\\n]')
+                  THEN '"' || replace({c}, '"', '""') || '"' ELSE {c} END"""
+              for c in columns or [f'"{name}"' for name in feed.column_names]]
     return "concat_ws(',', " + ", ".join(fields) + ")"
 
 
-def _values_sql(feed: FeedFile, source: str) -> str:
-    """The reader's records with each column's text as `_v_<column>` (and, for JSON, its type)."""
+def record_text_sql(feed: FeedFile) -> str:
+    """SQL: a good record's text from its checked columns (a CSV line, or a JSON object), for
+    one quarantined for what only other records tell (a repeated key)."""
     if feed.is_csv:
-        values = ", ".join(f"""nullif("{c.name}", '') AS {value_column(c)}""" for c in feed.columns)
-        return f"SELECT *, {values} FROM {source}"
+        return _csv_record(feed, [f"CAST({c} AS VARCHAR)" for c in feed.column_names])
+    return "to_json({" + ", ".join(f"{quote_sql(c)}: {c}" for c in feed.column_names) + "})::VARCHAR"
+
+
+def _values(feed: FeedFile) -> tuple[str, str]:
+    """(SQL computing each column's text as `_v_<column>` over the reader's record, its FROM
+    wrapper): CSV values are the reader's fields; JSON values come from one parse of the line."""
+    if feed.is_csv:
+        return ", ".join(f"""nullif("{c.name}", '') AS {value_column(c)}""" for c in feed.columns), "{source}"
     # One parse: every declared field as its JSON text (null when absent). A string's value is
     # that text without its quotes, unescaped only when it holds an escape.
     structure = quote_sql("{" + ", ".join(f'"{c.name}": "JSON"' for c in feed.columns) + "}")
@@ -99,57 +105,61 @@ def _values_sql(feed: FeedFile, source: str) -> str:
         f"CASE WHEN left(_t_{c.name}, 1) = '\"' THEN CASE WHEN contains(_t_{c.name}, '\\') "
         f"THEN _t_{c.name}::JSON ->> '$' ELSE _t_{c.name}[2:-2] END "
         f"WHEN _t_{c.name} <> 'null' THEN _t_{c.name} END AS {value_column(c)}" for c in feed.columns)
-    return f"""
-        SELECT *, {values}
-        FROM (SELECT *, {texts}
-              FROM (SELECT *, CASE WHEN _reader_reason IS NULL THEN try(json_transform(_line, {structure})) END AS _o
-                    FROM {source}))"""
+    wrapper = (f"(SELECT *, {texts} FROM (SELECT *, trim(coalesce(_line, ''), E' \\t\\r') = '' AS _blank, "
+               f"try(json_transform(_line, {structure})) AS _o FROM {{source}}))")
+    return values, wrapper
 
 
-def check_rows(con: duckdb.DuckDBPyConnection, feed: FeedFile, records_sql: str, table: str) -> None:
-    """`table`: the reader's records (`records_sql`) typed, each with its reason or none."""
-    checks = ["WHEN _reader_reason IS NOT NULL THEN _reader_reason"]
+def checked_sql(feed: FeedFile, source: str, file_id: str) -> str:
+    """A projection of the reader's records (`source`: the fields as text, or the JSON line;
+    `file_id`: SQL naming each record's file) into checked ones: `_file_id`, `_check` (why the record is bad, else NULL), `_raw` (its text,
+    kept for a bad one), `_key` (its first column's text, for a bad one), the feed's columns typed (NULL on a
+    bad record), and for JSON `_blank`, `_object` and `_keys` (an object's keys, sorted, only
+    when they are not the declared ones in their order). Only projections: the order of records
+    is kept."""
+    checks = []
     if not feed.is_csv:
-        checks += ["WHEN _o IS NULL THEN 'not valid JSON (truncated or malformed line)'",
-                   "WHEN left(ltrim(_line, E' \t\r'), 1) <> '{' THEN 'JSON line is not an object'"]
+        checks += ["WHEN _blank THEN 'blank line'",  # no record: its line only counts
+                   "WHEN _o IS NULL THEN 'not valid JSON (truncated or malformed line)'",
+                   "WHEN left(ltrim(_line, E' \\t\\r'), 1) <> '{' THEN 'JSON line is not an object'"]
     for col in feed.columns:
         checks.extend(_column_checks(col, value_column(col), None if feed.is_csv else f"_t_{col.name}"))
-    typed = ", ".join(f"CASE WHEN _reason IS NULL THEN {_typed(c, value_column(c))} END AS {c.name}"
+    typed = ", ".join(f"CASE WHEN _check IS NULL THEN {_typed(c, value_column(c))} END AS {c.name}"
                       for c in feed.columns)
-    # The record's text is kept for a quarantined row only (a parsed CSV record is written back).
-    raw = f"coalesce(_raw, {_csv_record(feed)})" if feed.is_csv else "coalesce(_raw, _line)"
-    # A JSON object's keys, kept only when they are not the declared ones (json_transform tells
-    # an absent field from a null one no more than a CSV column could).
-    declared = "[" + ", ".join(quote_sql(c) for c in sorted(feed.column_names)) + "]"
-    fields = "" if feed.is_csv else (
-        ", _o IS NOT NULL AND _check IS DISTINCT FROM 'JSON line is not an object' AS _object, "
-        f"CASE WHEN _o IS NOT NULL AND list_sort(json_keys(_line)) <> {declared} "
+    raw = _csv_record(feed) if feed.is_csv else "_line"
+    declared = "[" + ", ".join(quote_sql(c) for c in feed.column_names) + "]"
+    fields = ", false AS _blank" if feed.is_csv else (
+        ", _blank, NOT _blank AND _o IS NOT NULL AND _check IS DISTINCT FROM 'JSON line is not an object' AS _object"
+        f", CASE WHEN NOT _blank AND _o IS NOT NULL AND json_keys(_line) <> {declared} "
         f"THEN list_sort(json_keys(_line)) END AS _keys")
-    con.sql(f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        WITH checked AS (SELECT *, CASE {' '.join(checks)} END AS _check FROM ({_values_sql(feed, f'({records_sql})')}))
-        {_duplicates(feed)}
-        SELECT _file_id, _line_no, CASE WHEN _reason IS NOT NULL THEN {raw} END AS _raw, _reason,
-               {value_column(feed.columns[0])} AS _key, {typed}{fields}
-        FROM keyed""")
-
-
-def _duplicates(feed: FeedFile) -> str:
-    """The CTE `keyed`: `_reason` is the check's, or for a second good row with a key already
-    seen in the same file, 'duplicate key within drop' (an aggregate, not a window: it carries
-    no payload)."""
-    if not feed.key_unique_in_drop:
-        return ", keyed AS (SELECT *, _check AS _reason FROM checked)"
-    keys = [value_column(c) for c in feed.columns if c.name in feed.key]
+    values, wrapper = _values(feed)
     return f"""
-        , repeated AS (
-            SELECT _file_id, {', '.join(keys)}, min(_line_no) AS _first_line FROM checked WHERE _check IS NULL
+        SELECT {file_id} AS _file_id, _check, CASE WHEN _check IS NOT NULL THEN {raw} END AS _raw,
+               CASE WHEN _check IS NOT NULL THEN {value_column(feed.columns[0])} END AS _key, {typed}{fields}
+        FROM (SELECT *, CASE {' '.join(checks)} END AS _check
+              FROM (SELECT *, {values} FROM {wrapper.replace("{source}", source)}))"""
+
+
+def duplicates(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str) -> str | None:
+    """A temp table of the rowids of `table`'s good records whose key an earlier good record of
+    the same file has (the feed's keys must be unique within a drop): None for a feed whose keys
+    repeat by design. An aggregate over the keys alone, then the order among the few repeated."""
+    if not feed.key_unique_in_drop:
+        return None
+    keys = ", ".join(c.name for c in feed.columns if c.name in feed.key)
+    con.sql(f"""
+        CREATE OR REPLACE TEMP TABLE {table}_duplicates AS
+        WITH repeated AS (
+            SELECT _file_id, hash({keys}) AS _h FROM {table} WHERE _check IS NULL
             GROUP BY ALL HAVING count(*) > 1
-        ), keyed AS (
-            SELECT c.*, coalesce(c._check, CASE WHEN c._line_no > r._first_line THEN 'duplicate key within drop' END)
-                   AS _reason
-            FROM checked AS c LEFT JOIN repeated AS r
-                ON r._file_id = c._file_id AND {' AND '.join(f'r.{k} = c.{k}' for k in keys)} AND c._check IS NULL)"""
+        )
+        SELECT rowid AS _row FROM (
+            SELECT t.rowid, row_number() OVER (PARTITION BY t._file_id, {', '.join('t.' + k for k in keys.split(', '))}
+                                               ORDER BY t.rowid) AS n
+            FROM {table} AS t JOIN repeated AS r ON r._file_id = t._file_id AND r._h = hash({', '.join('t.' + k for k in keys.split(', '))})
+            WHERE t._check IS NULL)
+        WHERE n > 1""")
+    return f"{table}_duplicates"
 
 
 def json_field_problems(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str) -> dict[int, str]:

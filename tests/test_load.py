@@ -309,16 +309,11 @@ def test_in_one_batch_each_drop_is_all_or_nothing(landing, con):
 def test_a_batch_dying_mid_write_leaves_nothing(landing, con, monkeypatch):
     wms_drop(landing, "2026-11-01")
     wms_drop(landing, "2026-11-02")
-    original = load.validations.record
-    calls = []
 
-    def die_on_the_second_drop(*args):
-        calls.append(args)
-        if len(calls) == 2:
-            raise RuntimeError("killed")
-        original(*args)
+    def die(*args):
+        raise RuntimeError("killed after the rows were written, before the ledger")
 
-    monkeypatch.setattr(load.validations, "record", die_on_the_second_drop)
+    monkeypatch.setattr(load, "_write_ledger", die)
     with pytest.raises(RuntimeError):
         load.load_drops(con, complete_drops(landing))
     assert [counts(con, t) for t in ("raw.wms_shipments", "quarantine.rows", "audit.drops",

@@ -14,6 +14,8 @@ of the frame, so each expectation's unexpected rows name the drops it failed for
 """
 from __future__ import annotations
 
+import threading
+
 import duckdb
 import pandas as pd
 import pyarrow as pa
@@ -38,35 +40,40 @@ def _history(con: duckdb.DuckDBPyConnection, source: str, file: str, before, dro
 
 
 def _frame(con, feed: FeedFile, batch, measured: pd.DataFrame, rejected: set[str], settings: GateSettings):
-    """The measures with the drop's name and its volume against history; drops of the batch
-    extracted earlier count as history unless rejected."""
+    """The measures with the drop's name and its volume against history: the latest loaded drops
+    of the source before it, those of this batch included unless rejected."""
     frame = measured.copy()
+    owners = [batch.files[int(i)] for i in frame["_file_id"]]
+    earlier: list[tuple] = []  # (extract date, rows read) of the batch's drops, by date
     names, medians, ratios = [], [], []
-    for file_id, rows_read in zip(frame["_file_id"], frame["rows_read"]):
-        result, _ = batch.files[int(file_id)]
-        earlier = sorted(((r.drop.extract_date, f.read) for r in batch.drops if r.drop.source == result.drop.source
-                          and r.drop.extract_date < result.drop.extract_date and r.drop.name not in rejected
-                          for f in r.files if f.feed is feed), reverse=True)
-        history = [n for _, n in earlier][: settings.volume_history_drops]
-        if len(history) < settings.volume_history_drops:
-            history += _history(con, result.drop.source, feed.file, min([d for d, _ in earlier],
-                                default=result.drop.extract_date), settings.volume_history_drops - len(history))
+    for (result, file_result), rows_read in sorted(zip(owners, frame["rows_read"]),
+                                                   key=lambda o: o[0][0].drop.extract_date):
+        day, wanted = result.drop.extract_date, settings.volume_history_drops
+        history = [n for _, n in reversed(earlier[-wanted:])]
+        if len(history) < wanted:
+            history += _history(con, result.drop.source, feed.file, earlier[0][0] if earlier else day,
+                                wanted - len(history))
         median, ratio = volume(history, int(rows_read), settings)
         names.append(result.drop.name), medians.append(median), ratios.append(ratio)
-    frame.insert(0, DROP, names)
+        if result.drop.name not in rejected:
+            earlier.append((day, int(rows_read)))
+    order = {name: i for i, name in enumerate(names)}
+    frame.insert(0, DROP, [r.drop.name for r, _ in owners])
     frame.insert(1, "file", feed.file)
-    frame["volume_median"], frame["volume_ratio"] = medians, ratios
+    positions = [order[name] for name in frame[DROP]]
+    frame["volume_median"] = [medians[p] for p in positions]
+    frame["volume_ratio"] = [ratios[p] for p in positions]
     tolerated = frame["rows_quarantined"] <= settings.bad_rows_tolerated
     frame["quarantined_share"] = (frame["rows_quarantined"] / frame["rows_read"]).where(~tolerated)
     return frame
 
 
-def _details(config, row: pd.Series) -> str:
+def _details(config, row: dict) -> str:
     """What the expectation looked at for one drop, in one line (the file comes first)."""
     return f"{row['file']}: {_measured(config, row)}"
 
 
-def _measured(config, row: pd.Series) -> str:
+def _measured(config, row: dict) -> str:
     column = config.kwargs.get("column")
     value = row.get(column) if column else None
     if column == "quarantined_share":
@@ -87,16 +94,17 @@ def _measured(config, row: pd.Series) -> str:
 
 def judge_feed(con, feed: FeedFile, batch, rejected: set[str], settings: GateSettings) -> dict[str, list[Outcome]]:
     """{drop name: outcomes} for every drop of the batch holding `feed`'s file."""
-    frame = _frame(con, feed, batch, measure(con, feed, batch.checked), rejected, settings)
+    frame = _frame(con, feed, batch, measure(con, feed, batch), rejected, settings)
     outcomes: dict[str, list[Outcome]] = {name: [] for name in frame[DROP]}
     parameters = {"max_bad_row_share": settings.max_bad_row_share,
                   "volume_low_ratio": settings.volume_low_ratio, "volume_high_ratio": settings.volume_high_ratio}
+    rows = frame.to_dict("records")
     for path in (EVERY_FILE, drop_suite_path(feed)):
-        suite = load_suite(path)
-        for config, failed_for in gx.judge_rows(suite, frame, DROP, parameters):
-            for _, row in frame.iterrows():
+        for config, failed_for in gx.judge_rows(load_suite(path), frame, DROP, parameters):
+            expectation, critical = gx.label(config), gx.is_critical(config)
+            for row in rows:
                 failed = failed_for is None or row[DROP] in failed_for
-                outcomes[row[DROP]].append(Outcome(feed.table, gx.label(config), not failed, gx.is_critical(config),
+                outcomes[row[DROP]].append(Outcome(feed.table, expectation, not failed, critical,
                                                    details=_details(config, row)))
     return outcomes
 
@@ -106,18 +114,22 @@ class DropGate:
 
     def __init__(self, settings: GateSettings | None = None):
         self.settings = settings or GateSettings.from_env()
+        # GX takes seconds to import: let it while DuckDB reads the drops (the reader leaves
+        # the interpreter free); the first judgement waits for it if need be.
+        threading.Thread(target=gx.prepare, daemon=True).start()
 
     def __call__(self, con: duckdb.DuckDBPyConnection, batch) -> None:
         checkable = [r for r in batch.drops if r.checkable]
+        numbers = {id(r): n for n, r in enumerate(batch.drops)}
         con.register("batch_files", pa.table({
             "_file_id": pa.array(list(batch.files), pa.int32()),
-            "drop_no": [batch.drops.index(r) for r, _ in batch.files.values()]}))
+            "drop_no": [numbers[id(r)] for r, _ in batch.files.values()]}))
         try:
             unreadable = {r.drop.name for r in batch.drops if not r.checkable}
             rejected = unreadable
             for _ in batch.drops:  # a drop rejected here is no history for later ones: judge again
                 found: dict[str, list[Outcome]] = {}
-                for feed in (f for f in FEEDS if f.table in batch.checked):
+                for feed in (f for f in FEEDS if f.table in batch.records):
                     for name, outs in judge_feed(con, feed, batch, rejected, self.settings).items():
                         found.setdefault(name, []).extend(outs)
                 blocked = unreadable | {name for name, outs in found.items() if any(o.blocks for o in outs)}

@@ -39,6 +39,11 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole frame")
 
 
+def prepare() -> None:
+    """Import GX and build its context now (it is cached), so the first validation need not wait."""
+    _batch_definition()
+
+
 def suite_from_dict(data: dict):
     gx = _import_gx()
     with warnings.catch_warnings():

@@ -57,41 +57,54 @@ def declared_measures(feed: FeedFile) -> dict[str, str]:
     return out
 
 
-def _records(feed: FeedFile, checked: dict[str, str]) -> str:
-    """The file's checked records; with a same-drop reference, `_referenced` tells whether
-    the row it points at is in the same drop (the reader's batch_files maps files to drops)."""
+def _good_records(feed: FeedFile, batch) -> str:
+    """The batch's good records of `feed` with `_file_id`; with a same-drop reference,
+    `_referenced` tells whether the row it points at is in the same drop (any record of that
+    file the reader could split, good or quarantined)."""
+    records = batch.records[feed.table]
+    t = records.read.table
+    good = f"SELECT t.* FROM {t} AS t WHERE NOT t._blank AND {records.good()}"
     if not feed.same_drop_reference:
-        return checked[feed.table]
+        return f"({good})"
     column, table = feed.same_drop_reference
-    if table not in checked:
-        return f"(SELECT *, false AS _referenced FROM {checked[feed.table]})"
-    return f"""(SELECT c.*, r._key IS NOT NULL AS _referenced
-               FROM {checked[feed.table]} AS c JOIN batch_files AS f USING (_file_id)
-               LEFT JOIN (SELECT DISTINCT f.drop_no, t._key FROM {checked[table]} AS t
-                          JOIN batch_files AS f USING (_file_id)) AS r
-                   ON r.drop_no = f.drop_no AND r._key = c.{column})"""
+    if table not in batch.records:
+        return f"(SELECT *, false AS _referenced FROM ({good}))"
+    other = batch.records[table].read
+    key = other.feed.columns[0].name
+    return f"""(SELECT g.*, r._key IS NOT NULL AS _referenced
+               FROM ({good}) AS g JOIN batch_files AS f USING (_file_id)
+               LEFT JOIN (SELECT DISTINCT b.drop_no, coalesce(o.{key}, o._key) AS _key FROM {other.table} AS o
+                          JOIN batch_files AS b USING (_file_id)) AS r
+                   ON r.drop_no = f.drop_no AND r._key = g.{column})"""
 
 
-def measure(con: duckdb.DuckDBPyConnection, feed: FeedFile, checked: dict[str, str]) -> pd.DataFrame:
-    """The measures of every file of `feed` in the batch (one row per `_file_id`), and its
-    three most frequent quarantine reasons and the first quarantined line (`top_reasons`,
+def measure(con: duckdb.DuckDBPyConnection, feed: FeedFile, batch) -> pd.DataFrame:
+    """The measures of every file of `feed` in the batch (one row per `_file_id`), with its three
+    most frequent quarantine reasons and first quarantined line (`top_reasons`,
     `first_quarantined_line`: for people)."""
     measures = "".join(f", {sql} AS {name}" for name, sql in declared_measures(feed).items())
+    t = batch.records[feed.table].read.table
     return con.sql(f"""
-        WITH measured AS (
-            SELECT _file_id, count(*) AS rows_read, count(*) - count(_reason) AS rows_loaded,
-                   count(_reason) AS rows_quarantined,
-                   min(_line_no) FILTER (WHERE _reason IS NOT NULL) AS first_quarantined_line{measures}
-            FROM {_records(feed, checked)} GROUP BY _file_id
+        WITH good AS (
+            SELECT _file_id, count(*) AS rows_loaded{measures}
+            FROM (SELECT *, NULL AS _reason FROM {_good_records(feed, batch)}) GROUP BY _file_id
+        ), bad AS (SELECT * FROM ({batch.records[feed.table].bad()})
         ), reasons AS (  -- (names apart from the feeds' columns: contacts have a `reason`)
-            SELECT _file_id, split_part(_reason, ':', 1) AS _why, count(*) AS _n
-            FROM {checked[feed.table]} WHERE _reason IS NOT NULL GROUP BY 1, 2
+            SELECT _file_id, split_part(_reason, ':', 1) AS _why, count(*) AS _n FROM bad GROUP BY 1, 2
             QUALIFY row_number() OVER (PARTITION BY _file_id ORDER BY _n DESC, _why) <= 3
         ), top AS (
-            SELECT _file_id, string_agg(_n || ' x ' || _why, '; ' ORDER BY _n DESC, _why) AS top_reasons
+            SELECT _file_id, string_agg(_n || ' x ' || _why, '; ' ORDER BY _n DESC, _why) AS top_reasons,
+                   sum(_n) AS rows_quarantined
             FROM reasons GROUP BY _file_id
-        )
-        SELECT m.*, t.top_reasons FROM measured AS m LEFT JOIN top AS t USING (_file_id) ORDER BY _file_id""").df()
+        ), first_bad AS (SELECT _file_id, min(_line_no) AS first_quarantined_line FROM bad GROUP BY 1)
+        SELECT f._file_id, coalesce(g.rows_loaded, 0) + coalesce(q.n, 0) AS rows_read,
+               coalesce(g.rows_loaded, 0) AS rows_loaded, coalesce(q.n, 0) AS rows_quarantined,
+               b.first_quarantined_line, g.* EXCLUDE (_file_id, rows_loaded), top.top_reasons
+        FROM {t}_files AS f
+        LEFT JOIN good AS g USING (_file_id)
+        LEFT JOIN (SELECT _file_id, count(*) AS n FROM bad GROUP BY 1) AS q USING (_file_id)
+        LEFT JOIN first_bad AS b USING (_file_id) LEFT JOIN top USING (_file_id)
+        ORDER BY f._file_id""").df()
 
 
 def volume(history: list[int], rows_read: int, settings) -> tuple[float | None, float | None]:
