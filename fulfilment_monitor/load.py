@@ -43,7 +43,8 @@ class FileResult:
     file_id: int
     read: int = 0
     rejected: int = 0  # records quarantined by the reader or the row checks
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # reject the drop
+    notes: list[str] = field(default_factory=list)  # recorded as warnings
 
     @property
     def loaded(self) -> int:
@@ -193,8 +194,9 @@ def read_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> Batch:
         feed = next(f for f in FEEDS if f.table == table)
         read = read_feed(con, feed, items, f"records_{table}")
         records = batch.records[table] = FeedRecords(read, duplicates(con, feed, read.table))
-        for file_id, problem in json_field_problems(con, feed, read.table).items():
-            batch.files[file_id][1].problems.append(problem)
+        for file_id, (problem, critical) in json_field_problems(con, feed, read.table).items():
+            file_result = batch.files[file_id][1]
+            (file_result.problems if critical else file_result.notes).append(problem)
         for file_id, read_count, rejected in con.sql(f"""
                 SELECT _file_id, count(*), count(*) FILTER (WHERE NOT ({records.good()}))
                 FROM {read.table} AS t WHERE NOT t._blank GROUP BY 1
@@ -207,8 +209,9 @@ def read_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> Batch:
 
 def _judge(con: duckdb.DuckDBPyConnection, batch: Batch, gate: Gate | None) -> None:
     for result in batch.drops:
-        result.validations = [Outcome(f.feed.table, FILE_PROBLEM, False, details=p)
-                              for f in result.files for p in f.problems]
+        result.validations = [Outcome(f.feed.table, FILE_PROBLEM, False, critical, details=text)
+                              for f in result.files
+                              for text, critical in [(p, True) for p in f.problems] + [(n, False) for n in f.notes]]
     if gate is not None:
         gate(con, batch)
     for result in batch.drops:

@@ -120,10 +120,10 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
     result = RunResult(run_id=uuid.uuid4().hex[:12], as_of=as_of or started)
     try:
         result.drops = load_new_drops(landing, work, until)
-        result.as_of = as_of or default_as_of(work)
         if result.rejected:
             names = ", ".join(f"{d.drop.name} ({'; '.join(d.problems)})" for d in result.rejected)
             raise DropRejected(f"drop rejected, nothing of it loaded and nothing published: {names}")
+        result.as_of = as_of or default_as_of(work)
         build_and_check(work, result.as_of, result)
     except UserError as exc:
         _record_run(work, result, started, "failed", str(exc))

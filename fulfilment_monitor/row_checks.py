@@ -4,8 +4,7 @@
 must fit its declared type exactly, or the record is quarantined with the reason, never
 rounded or coerced: `2.5` is not a quantity, `19.999` not a price, `1e3` not a number of
 seconds, a JSON object not a text. `duplicates` finds a key repeated within a drop;
-`json_field_problems` a JSON Lines file whose set of fields changed (a declared field absent
-from every line, or an undeclared one present), which rejects its drop.
+`json_field_problems` a JSON Lines file whose set of fields is not the declared one.
 """
 from __future__ import annotations
 
@@ -162,9 +161,11 @@ def duplicates(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str) -> st
     return f"{table}_duplicates"
 
 
-def json_field_problems(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str) -> dict[int, str]:
-    """{file id: problem} for JSON Lines files whose set of fields is not the declared one: a
-    declared field absent from every line, or a field the feed does not declare."""
+def json_field_problems(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str) -> dict[int, tuple[str, bool]]:
+    """{file id: (problem, critical)} for JSON Lines files whose set of fields is not the declared
+    one. A field the feed does not declare (a renamed one shows up so) rejects the drop; a
+    declared field absent from every line is loaded as null and reported (a producer may leave
+    out a null field; one that stopped sending a field also shows in its null share)."""
     if feed.is_csv:
         return {}
     declared = feed.column_names
@@ -176,8 +177,12 @@ def json_field_problems(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: s
         seen.update(key for shape in shapes or () for key in shape)
         absent = [c for c in declared if c not in seen]
         undeclared = sorted(seen - set(declared))
-        parts = ([f"declared but absent from every line: {fragment(', '.join(absent))}"] if absent else []) + \
-                ([f"not declared: {fragment(', '.join(undeclared))}"] if undeclared else [])
-        if parts:
-            problems[file_id] = f"{feed.file}: its JSON fields changed ({'; '.join(parts)})"
+        if undeclared:
+            problems[file_id] = (f"{feed.file}: its JSON fields changed (not declared: "
+                                 f"{fragment(', '.join(undeclared))}"
+                                 + (f"; declared but absent: {fragment(', '.join(absent))}" if absent else "") + ")",
+                                 True)
+        elif absent:
+            problems[file_id] = (f"{feed.file}: declared field(s) absent from every line, loaded as null: "
+                                 f"{fragment(', '.join(absent))}", False)
     return problems
