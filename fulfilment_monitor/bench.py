@@ -11,11 +11,13 @@ timing; the tables are the result (`--json` prints them for other tools).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
 import resource
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +40,8 @@ class Measure:
 def _child(conn, fn, args):
     started = time.perf_counter()
     try:
-        detail = fn(*args)
+        with contextlib.redirect_stdout(sys.stderr):  # a phase's own output is not the bench's
+            detail = fn(*args)
     except Exception as exc:  # the parent names the phase and the reason
         conn.send(exc)
         return
