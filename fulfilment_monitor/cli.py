@@ -69,7 +69,7 @@ def cmd_report(args) -> None:
 def cmd_bench(args) -> None:
     from fulfilment_monitor.bench import command
 
-    command(scales=args.scales, out=args.out, days=args.days)
+    command(scales=args.scales, out=args.out, days=args.days, backlog=args.backlog, as_json=args.json)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -101,7 +101,10 @@ def parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
     bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])
     bench.add_argument("--days", type=_positive, default=30)
+    bench.add_argument("--backlog", type=int, default=3000,
+                       help="also load a backlog of this many small daily drops (0: no backlog)")
     bench.add_argument("--out", type=Path, default=Path("/tmp/fulfilment_bench"))
+    bench.add_argument("--json", action="store_true", help="print the measures as JSON instead of tables")
     bench.set_defaults(func=cmd_bench)
     return top
 

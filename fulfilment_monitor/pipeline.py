@@ -17,7 +17,7 @@ from fulfilment_monitor import db as database
 from fulfilment_monitor import transform, validate
 from fulfilment_monitor.errors import DropRejected, UserError
 from fulfilment_monitor.landing import Drop, complete_drops
-from fulfilment_monitor.load import DropResult, ensure_schema, parse_drop, write_drop
+from fulfilment_monitor.load import DropResult, ensure_schema, load_drops
 from fulfilment_monitor.publish import bootstrap_work, publish
 from fulfilment_monitor.settings import end_of, work_db_for
 
@@ -64,9 +64,9 @@ def default_as_of(work: Path) -> dt.datetime:
     return end_of(latest)
 
 
-# Drops parsed and checked together, up to about this many bytes of files: GX's fixed cost
-# is paid once per feed file per batch, and a batch's parsed rows stay well within memory.
-BATCH_BYTES = 256 * 2**20
+# Drops read and checked together, up to about this many bytes of files: the readers and the
+# gate pay their fixed costs once per batch, and a batch stays well within memory.
+BATCH_BYTES = 1024 * 2**20
 
 
 def _batches(drops: list[Drop]):
@@ -84,23 +84,18 @@ def _batches(drops: list[Drop]):
 def load_new_drops(landing: Path, work: Path, until: dt.date | None = None,
                    sources: tuple[str, ...] | None = None) -> list[DropResult]:
     """Load every complete drop not loaded yet (optionally only up to a date / some sources),
-    each in its own transaction, oldest first."""
+    oldest first, in batches of whole drops (each batch one transaction)."""
     drops: list[Drop] = [d for d in complete_drops(landing)
                          if (until is None or d.extract_date <= until)
                          and (sources is None or d.source in sources)]
     results = []
-    checks = validate.drop_checks()
+    gate = validate.DropGate()
     with database.connect(work) as con, tqdm(total=len(drops), desc="loading drops", unit="drop",
                                              disable=None, leave=False) as progress:
         ensure_schema(con)
         for batch in _batches(drops):
-            parsed = [parse_drop(con, drop) for drop in batch]
-            for check in checks:
-                if hasattr(check, "prepare"):
-                    check.prepare(con, parsed)
-            for result in parsed:
-                results.append(write_drop(con, result, checks))
-                progress.update()
+            results.extend(load_drops(con, batch, gate))
+            progress.update(len(batch))
     return results
 
 
@@ -125,10 +120,10 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
     result = RunResult(run_id=uuid.uuid4().hex[:12], as_of=as_of or started)
     try:
         result.drops = load_new_drops(landing, work, until)
-        result.as_of = as_of or default_as_of(work)
         if result.rejected:
             names = ", ".join(f"{d.drop.name} ({'; '.join(d.problems)})" for d in result.rejected)
             raise DropRejected(f"drop rejected, nothing of it loaded and nothing published: {names}")
+        result.as_of = as_of or default_as_of(work)
         build_and_check(work, result.as_of, result)
     except UserError as exc:
         _record_run(work, result, started, "failed", str(exc))

@@ -5,7 +5,10 @@ with known as (
     from {{ source('raw', 'oms_order_lines') }}
     where _extract_date <= {{ as_of_date() }}
 )
-select order_id, line_no, sku, description, quantity, unit_price, fulfilment_type,
+select order_id, line_no, sku,
+       -- one line, for every text that names the item (a catalogue may break it over lines)
+       trim(regexp_replace(description, '\s+', ' ', 'g')) as description,
+       quantity, unit_price, fulfilment_type,
        updated_at_ts as updated_at
 from known
 where updated_at_ts <= {{ as_of() }}
