@@ -18,7 +18,7 @@ writes
 and returns {orders, lines per feed file (complete drops), truth exceptions, truth
 quarantined lines, as_of}. Same arguments, same bytes: one `numpy.random.default_rng` stream
 per scenario (seed, scenario name), no wall clock, every sort explicit. Needs days >= 16 and
-orders >= 236 (clean orders must stay the majority); 1,000,000 orders take ~35-40 s (2 cores, ~3.3 GB peak).
+orders >= 234 (clean orders must stay the majority); 1,000,000 orders take ~35-40 s (2 cores, ~3.3 GB peak).
 
 How: `scenarios/` fill a `World` of int64 codes, each scenario a vectorised block over its
 own orders (new customers each, so stories never touch), recording the exceptions its story
