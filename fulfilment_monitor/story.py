@@ -68,11 +68,11 @@ def read(con: duckdb.DuckDBPyConnection, order_id: str, as_of: dt.datetime | Non
         raise UserError(f"--as-of {iso(as_of)} is after the database's T ({iso(known)}): it cannot know that yet")
     at = {"order_id": order_id, "as_of": as_of}
     timeline = rows(con, """
-        SELECT seq, happened_at, source, fact, summary, exception_id, exception_type, severity, detected_at,
+        SELECT happened_at, source, fact, source_key, summary, exception_type, severity, detected_at,
                channel, direction, handle_seconds, outcome, effort_score, booking_id
         FROM marts.fct_order_timeline
         WHERE order_id = $order_id AND happened_at <= $as_of
-        ORDER BY seq""", at)
+        ORDER BY happened_at, fact_rank, source_key""", at)
     if not timeline:
         if not one(con, "SELECT 1 AS found FROM marts.fct_order_timeline WHERE order_id = $order_id LIMIT 1",
                    {"order_id": order_id}):
@@ -116,12 +116,12 @@ def _live_bookings(con, at: dict) -> list[dict]:
 
 def _open_exceptions(timeline: list[dict]) -> list[dict]:
     """Exceptions opened by as_of and not put right by then, worst first."""
-    put_right = {r["exception_id"] for r in timeline if r["fact"] == "exception_resolved"}
-    opened = [r for r in timeline if r["fact"] == "exception_opened" and r["exception_id"] not in put_right]
+    put_right = {r["source_key"] for r in timeline if r["fact"] == "exception_resolved"}
+    opened = [r for r in timeline if r["fact"] == "exception_opened" and r["source_key"] not in put_right]
     rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    return [{"exception_id": r["exception_id"], "exception_type": r["exception_type"], "severity": r["severity"],
+    return [{"exception_id": r["source_key"], "exception_type": r["exception_type"], "severity": r["severity"],
              "opened_at": r["happened_at"], "detected_at": r["detected_at"], "summary": r["summary"]}
-            for r in sorted(opened, key=lambda r: (rank.get(r["severity"], 9), r["seq"]))]
+            for r in sorted(opened, key=lambda r: rank.get(r["severity"], 9))]
 
 
 def _effort(timeline: list[dict]) -> dict:

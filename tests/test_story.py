@@ -26,7 +26,7 @@ from fulfilment_monitor.settings import parse_as_of
 
 FOUNDING_TYPES = {"missed_window", "late_cancellation", "excessive_rebook_delay", "high_effort_contact",
                   "double_booking", "duplicate_shipment"}
-EMAIL = re.compile(r"@")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.\w")  # an address (an order version's key, O1@2026-..., is none)
 PHONE = re.compile(r"\+\d[\d ()-]{6,}")
 ANSI = re.compile(r"\x1b\[")
 
@@ -74,7 +74,7 @@ def timeline_of(published: Path, order_id: str) -> list[tuple]:
         SELECT happened_at, source, fact,
                CASE WHEN fact LIKE 'exception%' THEN exception_type
                     WHEN fact = 'outreach_queued' THEN order_id ELSE source_key END
-        FROM marts.fct_order_timeline WHERE order_id = ? ORDER BY seq""", [order_id])
+        FROM marts.fct_order_timeline WHERE order_id = ? ORDER BY happened_at, fact_rank, source_key""", [order_id])
 
 
 def runs(facts) -> list[tuple]:
@@ -208,7 +208,7 @@ def customers(published: Path) -> dict[str, tuple[str, list[str]]]:
 
 def leaks(text: str, secrets: list[str]) -> list[str]:
     found = [s for s in secrets if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", text)]
-    return found + (["an @"] if EMAIL.search(text) else []) + (["a phone number"] if PHONE.search(text) else [])
+    return found + (["an email address"] if EMAIL.search(text) else []) + (["a phone number"] if PHONE.search(text) else [])
 
 
 def test_no_customer_data_in_the_timeline_or_the_context(published):
@@ -250,7 +250,7 @@ def test_story_prints_the_heading_then_every_fact_in_plain_text_when_piped(publi
     assert re.search(r"^Open now:\s+duplicate_shipment \(critical\); high_effort_contact \(high\)$", heading, re.M)
     assert re.search(r"^Effort:\s+81/100 · 4 inbound contacts on phone, email, social, store", heading, re.M)
     summaries = [s for (s,) in select(published, "SELECT summary FROM marts.fct_order_timeline WHERE order_id = ? "
-                                                 "ORDER BY seq", [founding])]
+                                                 "ORDER BY happened_at, fact_rank, source_key", [founding])]
     lines = timeline.strip().splitlines()[1:]
     assert len(lines) == len(summaries)
     for line, summary in zip(lines, summaries):
@@ -263,7 +263,8 @@ def test_story_json_is_the_marts_story(published, founding):
     data = json.loads(shown.stdout)
     assert data["order_id"] == founding
     assert [r["summary"] for r in data["timeline"]] == [s for (s,) in select(
-        published, "SELECT summary FROM marts.fct_order_timeline WHERE order_id = ? ORDER BY seq", [founding])]
+        published, "SELECT summary FROM marts.fct_order_timeline WHERE order_id = ? "
+                   "ORDER BY happened_at, fact_rank, source_key", [founding])]
     assert {e["exception_type"] for e in data["open_exceptions"]} == {t for (t,) in select(
         published, "SELECT exception_type FROM marts.fct_fulfilment_exceptions WHERE order_id = ? AND status = 'open'",
         [founding])}
