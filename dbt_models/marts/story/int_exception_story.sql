@@ -59,40 +59,30 @@ select
     opened_at,
     resolved_at,
     resolved_how,
-    case exception_type
-        when 'missed_window' then case exception_subtype
-            {%- for subtype in ['no_show', 'failed_attempt', 'late_delivery'] %}
-            when '{{ subtype }}' then {{ say('missed_window.' ~ subtype, values) }}
-            {%- endfor %} end
-        when 'late_cancellation' then case exception_subtype
-            {%- for subtype in ['booking_cancelled', 'booking_rescheduled'] %}
-            when '{{ subtype }}' then {{ say('late_cancellation.' ~ subtype, values) }}
-            {%- endfor %} end
-        when 'orphaned_reschedule' then case exception_subtype
-            {%- for subtype in ['cancelled_not_rebooked', 'agreed_date_not_booked'] %}
-            when '{{ subtype }}' then {{ say('orphaned_reschedule.' ~ subtype, values) }}
-            {%- endfor %} end
-        when 'excessive_rebook_delay' then {{ say('excessive_rebook_delay', rebook) }}
-        {%- for type in ['double_booking', 'duplicate_shipment', 'stalled_handoff', 'high_effort_contact', 'at_risk_promise'] %}
-        when '{{ type }}' then {{ say(type, values) }}
-        {%- endfor %}
-    end as opened_summary,
     case when resolved_at is not null
          then {{ say('exception_resolved', {'label': phrase('label', 'exception_type'),
                                             'how': phrase('how', 'resolved_how')}) }} end as resolved_summary,
+{#- the line when it opened (template <type>[.<subtype>]) and the context's clause
+    (clause.<type>[.<subtype>]; none for high effort) -#}
+{%- set subtypes = {'missed_window': ['no_show', 'failed_attempt', 'late_delivery'],
+                    'late_cancellation': ['booking_cancelled', 'booking_rescheduled'],
+                    'orphaned_reschedule': ['cancelled_not_rebooked', 'agreed_date_not_booked'],
+                    'excessive_rebook_delay': [], 'double_booking': [], 'duplicate_shipment': [],
+                    'stalled_handoff': [], 'high_effort_contact': [], 'at_risk_promise': []} %}
+{%- set templates = story_templates() %}
+{%- for column, prefix in [('opened_summary', ''), ('context_clause', 'clause.')] %}
     case exception_type
-        when 'missed_window' then {{ say('clause.missed_window', values) }}
-        when 'late_cancellation' then case exception_subtype
-            {%- for subtype in ['booking_cancelled', 'booking_rescheduled'] %}
-            when '{{ subtype }}' then {{ say('clause.late_cancellation.' ~ subtype, values) }}
+    {%- for type, kinds in subtypes.items() %}
+        {%- set args = rebook if type == 'excessive_rebook_delay' else values %}
+        when '{{ type }}' then
+        {%- if kinds %} case exception_subtype
+            {%- for kind in kinds %}
+            {%- set key = prefix ~ type ~ '.' ~ kind if (prefix ~ type ~ '.' ~ kind) in templates else prefix ~ type %}
+            when '{{ kind }}' then {{ say(key, args) }}
             {%- endfor %} end
-        when 'orphaned_reschedule' then case exception_subtype
-            {%- for subtype in ['cancelled_not_rebooked', 'agreed_date_not_booked'] %}
-            when '{{ subtype }}' then {{ say('clause.orphaned_reschedule.' ~ subtype, values) }}
-            {%- endfor %} end
-        when 'excessive_rebook_delay' then {{ say('clause.excessive_rebook_delay', rebook) }}
-        {%- for type in ['double_booking', 'duplicate_shipment', 'stalled_handoff', 'at_risk_promise'] %}
-        when '{{ type }}' then {{ say('clause.' ~ type, values) }}
-        {%- endfor %}
-    end as context_clause
+        {%- else %} {{ say(prefix ~ type, args) if (prefix ~ type) in templates else 'null' }}
+        {%- endif %}
+    {%- endfor %}
+    end as {{ column }}{{ ',' if loop.first }}
+{%- endfor %}
 from words
