@@ -1,4 +1,4 @@
-"""`python -m fulfilment_monitor`: generate, run, report, bench.
+"""`python -m fulfilment_monitor`: generate, run, report, story, bench.
 
 Exit status 0 on success; 1 with a one-line reason on stderr on failure.
 """
@@ -66,6 +66,13 @@ def cmd_report(args) -> None:
             out=args.out, send=args.send)
 
 
+def cmd_story(args) -> None:
+    from fulfilment_monitor.story import command
+
+    command(order_id=args.order_id, db=args.db, as_of=parse_as_of(args.as_of) if args.as_of else None,
+            as_json_output=args.json)
+
+
 def cmd_bench(args) -> None:
     from fulfilment_monitor.bench import command
 
@@ -97,6 +104,13 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=None, help="folder for the rendered report")
     report.add_argument("--send", action="store_true", help="email it over SMTP (settings from the environment)")
     report.set_defaults(func=cmd_report)
+
+    story = commands.add_parser("story", help="an order's story at a glance: what was promised, what is open, what happened")
+    story.add_argument("order_id", help="the order id (as the OMS writes it)")
+    story.add_argument("--db", type=Path, default=DEFAULT_DB)
+    story.add_argument("--as-of", help="tell the story up to this time (default: the published run's T)")
+    story.add_argument("--json", action="store_true", help="the story as JSON, for other tools")
+    story.set_defaults(func=cmd_story)
 
     bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
     bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])

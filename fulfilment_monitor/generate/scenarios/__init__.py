@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.generate.scenarios import bookings, contact, promise, shipping, windows
+from fulfilment_monitor.generate.scenarios import bookings, contact, founding, promise, shipping, windows
 from fulfilment_monitor.generate.scenarios.base import MIN_DAYS
 from fulfilment_monitor.generate.scenarios.clean import clean_orders
 
@@ -33,6 +33,8 @@ class Scenario:
 
 S = Scenario
 SCENARIOS: tuple[Scenario, ...] = (
+    # the founding story: six exceptions on one order, every system holding one piece
+    S(founding.founding_story, 1, 0.0005),
     # missed_window
     S(windows.missed_failed_attempt, 3, 0.006),
     S(windows.missed_late_delivery, 3, 0.006),
@@ -50,7 +52,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     S(contact.orphaned_agreement_never_booked, 2, 0.002),
     S(contact.orphaned_agreement_unlinked, 1, 0.001),
     S(contact.orphaned_agreement_booked_late, 2, 0.002),
-    S(bookings.double_booking_same_ref, 2, 0.003),
+    S(bookings.double_booking_same_ref, 1, 0.003),  # + the founding story's store expedite
     S(bookings.double_booking_no_ref, 2, 0.001),
     # duplicate_shipment, stalled_handoff
     S(shipping.duplicate_rerelease, 3, 0.004),
