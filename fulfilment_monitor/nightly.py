@@ -22,7 +22,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fulfilment_monitor import db as database
 from fulfilment_monitor.errors import DropRejected, UserError, one_line
 from fulfilment_monitor.feeds import SOURCES
 from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, debug, end_of, iso, work_db_for
