@@ -10,8 +10,8 @@ import logging
 import sys
 from pathlib import Path
 
-from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, iso, parse_as_of
+from fulfilment_monitor.errors import UserError, one_line
+from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, debug, iso, parse_as_of
 
 
 def _date(text: str) -> dt.date:
@@ -41,6 +41,8 @@ def print_run(result) -> None:
     print(f"{'drop':<26}{'status':<10}{'read':>10}{'loaded':>10}{'quarantined':>13}")
     for d in rows:
         print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded:>10}{d.quarantined:>13}")
+    for note in result.notes:
+        print(note)
     skipped = len(result.drops) - len(rows)
     print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
           f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
@@ -126,12 +128,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     try:
         args.func(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
+        if debug() and not isinstance(exc, UserError):
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
     return 0

@@ -8,7 +8,7 @@ generator its file layouts, so a feed's format lives in one place
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Column kinds. Timestamps stay text in `raw` (as delivered, offset included)
 # so both the instant and the local wall clock survive; staging parses them.

@@ -19,8 +19,9 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
+from fulfilment_monitor import ledger
 from fulfilment_monitor.feeds import FEEDS, SQL_TYPES, FeedFile, files_of
-from fulfilment_monitor.landing import Drop
+from fulfilment_monitor.landing import Drop, regular_file_inside
 from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
 from fulfilment_monitor.row_checks import duplicates, json_field_problems, record_text_sql
 from fulfilment_monitor.validation import store as validations
@@ -55,9 +56,13 @@ class FileResult:
 class DropResult:
     drop: Drop
     checksum: str = ""
-    status: str = "loaded"  # loaded | rejected | skipped
+    # loaded | rejected | skipped (loaded before, unchanged) | changed (loaded before, content
+    # different since: drops are immutable, so an upstream fault to be told)
+    status: str = "loaded"
     files: list[FileResult] = field(default_factory=list)
     validations: list[Outcome] = field(default_factory=list)  # every check's outcome
+    note: str | None = None  # why a drop not read this time stands rejected or changed
+    fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (bytes, mtime ns)
 
     @property
     def read(self) -> int:
@@ -73,8 +78,8 @@ class DropResult:
 
     @property
     def problems(self) -> list[str]:
-        """Why the drop is rejected: every failed critical check, one line each."""
-        return [o.problem for o in self.validations if o.blocks]
+        """Why the drop is rejected (or changed): every failed critical check, one line each."""
+        return [o.problem for o in self.validations if o.blocks] + ([self.note] if self.note else [])
 
     @property
     def load_id(self) -> str:
@@ -137,28 +142,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, extract_date DATE NOT NULL,
             file VARCHAR NOT NULL, line_no BIGINT NOT NULL, raw_text VARCHAR, reason VARCHAR NOT NULL,
             quarantined_at TIMESTAMPTZ NOT NULL)""")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.drops (
-            source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
-            status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-            rows_quarantined BIGINT, problems VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (source, extract_date))""")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.drop_files (
-            source VARCHAR NOT NULL, extract_date DATE NOT NULL, file VARCHAR NOT NULL,
-            rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
-            PRIMARY KEY (source, extract_date, file))""")
+    ledger.ensure(con)
     validations.ensure_table(con)
-
-
-def drop_states(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> dict[tuple[str, dt.date], tuple[str, str]]:
-    """{(source, extract date): (status, checksum)} of the drops the ledger has seen."""
-    if not drops:
-        return {}
-    rows = con.execute("SELECT source, extract_date, status, checksum FROM audit.drops "
-                       "WHERE extract_date BETWEEN ? AND ?",
-                       [min(d.extract_date for d in drops), max(d.extract_date for d in drops)]).fetchall()
-    return {(source, day): (status, checksum) for source, day, status, checksum in rows}
 
 
 def _inputs(result: DropResult, first_id: int) -> list[tuple[FeedFile, FileInput]]:
@@ -168,12 +153,17 @@ def _inputs(result: DropResult, first_id: int) -> list[tuple[FeedFile, FileInput
     inputs = []
     for n, feed in enumerate(files_of(result.drop.source)):
         path = result.drop.path / feed.file
-        data = path.read_bytes() if path.exists() else b""
+        refused = regular_file_inside(path, result.drop.landing)
+        data = b"" if refused else path.read_bytes()
+        if not refused:
+            result.fingerprint[feed.file] = (path.stat().st_size, path.stat().st_mtime_ns)
         digest.update(feed.file.encode())
-        digest.update(data if path.exists() else b"<missing>")
+        digest.update(b"<unreadable>" if refused else data)
         # Only a CSV file's lines are counted: a JSON Lines reader keeps every line as a record.
         item = FileInput(first_id + n, path, size=len(data), physical_end=physical_lines(data) if feed.is_csv else 0)
-        if feed.is_csv and path.exists():
+        if refused:
+            item.problems.append(f"{feed.file}: {refused}")
+        elif feed.is_csv:
             check_header(feed, item, data)
         inputs.append((feed, item))
     result.checksum = digest.hexdigest()
@@ -241,37 +231,10 @@ def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) 
         con.unregister("batch_lineage")
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    con.register("ledger_rows", rows)
-    try:
-        con.sql(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM ledger_rows")
-    finally:
-        con.unregister("ledger_rows")
-
-
 def _write_ledger(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
-    """Every drop of the batch in the ledger, loaded or rejected, with what its checks found.
-    Counts are what happened: a rejected drop loaded and quarantined nothing."""
-    drops = batch.drops
-    loaded = [r.status == "loaded" for r in drops]
-    _insert(con, "audit.drops", pa.table({
-        "source": [r.drop.source for r in drops],
-        "extract_date": pa.array([r.drop.extract_date for r in drops], pa.date32()),
-        "checksum": [r.checksum for r in drops], "status": [r.status for r in drops],
-        "load_id": pa.array([r.load_id if ok else None for r, ok in zip(drops, loaded)], pa.string()),
-        "rows_read": [r.read for r in drops],
-        "rows_loaded": [r.loaded if ok else 0 for r, ok in zip(drops, loaded)],
-        "rows_quarantined": [r.quarantined if ok else 0 for r, ok in zip(drops, loaded)],
-        "problems": pa.array(["; ".join(r.problems) or None for r in drops], pa.string()),
-        "recorded_at": pa.array([now] * len(drops), pa.timestamp("us", tz="UTC"))}))
-    files = [(r, f) for r, ok in zip(drops, loaded) if ok for f in r.files]
-    _insert(con, "audit.drop_files", pa.table({
-        "source": [r.drop.source for r, _ in files],
-        "extract_date": pa.array([r.drop.extract_date for r, _ in files], pa.date32()),
-        "file": [f.feed.file for _, f in files], "rows_read": pa.array([f.read for _, f in files], pa.int64()),
-        "rows_loaded": pa.array([f.loaded for _, f in files], pa.int64()),
-        "rows_quarantined": pa.array([f.rejected for _, f in files], pa.int64())}))
-    validations.record(con, validations.DROP, [(r.load_id, r.drop.name, r.validations) for r in drops], now)
+    """Every drop of the batch in the ledger, loaded or rejected, with what its checks found."""
+    ledger.record(con, batch.drops, now)
+    validations.record(con, validations.DROP, [(r.load_id, r.drop.name, r.validations) for r in batch.drops], now)
 
 
 def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
@@ -304,17 +267,30 @@ def load_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | N
 
 
 def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Drop], list[DropResult]]:
-    """(drops to load, results of those skipped): a loaded drop, or one rejected with this
-    same content, is skipped; a rejected drop with new content (a corrected re-delivery) is not."""
-    states = drop_states(con, drops)
-    todo, skipped = [], []
+    """(drops to load, results of the others). A loaded drop is skipped, unless its content
+    changed since (status `changed`: drops are immutable). A rejected drop offered again
+    unchanged stays rejected; with new content (a corrected re-delivery) it is loaded."""
+    known = ledger.entries(con, drops)
+    todo, others = [], []
     for drop in drops:
-        status, checksum = states.get((drop.source, drop.extract_date), (None, None))
-        if status == "loaded" or (status == "rejected" and drop.checksum() == checksum):
-            skipped.append(DropResult(drop, checksum, "skipped"))
+        entry = known.get((drop.source, drop.extract_date))
+        if entry is None:
+            todo.append(drop)
+        elif entry.unchanged(drop):
+            if entry.files and ledger.fingerprint(drop) != entry.files:
+                ledger.touch(con, drop)  # same content, touched files: no hashing next time
+            note = f"rejected earlier and offered again unchanged: {entry.problems}" if entry.status == "rejected" \
+                else None
+            others.append(DropResult(drop, entry.checksum, "skipped" if entry.status == "loaded" else "rejected",
+                                     note=note))
+        elif entry.status == "loaded":
+            others.append(DropResult(drop, drop.checksum(), "changed", note=(
+                f"its content changed after it was loaded (loaded {entry.checksum[:12]}, now "
+                f"{drop.checksum()[:12]}); a drop is immutable: put back what was delivered, and send "
+                f"a correction as a new drop")))
         else:
             todo.append(drop)
-    return todo, skipped
+    return todo, others
 
 
 def load_drops(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,

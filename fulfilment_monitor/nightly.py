@@ -22,10 +22,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fulfilment_monitor import db as database
-from fulfilment_monitor.errors import DropRejected, UserError
+from fulfilment_monitor.errors import DropRejected, UserError, one_line
 from fulfilment_monitor.feeds import SOURCES
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, end_of, iso, work_db_for
+from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, debug, end_of, iso, work_db_for
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +65,13 @@ def reports_path(db: Path) -> Path:
     return db.parent / "reports"
 
 
-def rejected_drops(work: Path, source: str, until: dt.date) -> list[tuple[str, str]]:
-    """Drops of a source up to a date whose current content the ledger rejected: (name, why)."""
-    with database.connect(work) as con:
-        rows = database.query(con, """
-            SELECT source || '/' || CAST(extract_date AS VARCHAR), coalesce(problems, 'rejected')
-            FROM audit.drops WHERE status = 'rejected' AND source = ? AND extract_date <= ?
-            ORDER BY extract_date""", [source, until])
-    return [(name, why) for name, why in rows]
-
-
 def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> dict:
     """Load the complete drops of one source extracted up to D into the work database.
 
     Raises DropRejected while any of them stands rejected, including one rejected by an
-    earlier run: the rules would run on facts with a hole in them, and retrying cannot
-    help. A corrected re-delivery (new content) is loaded and clears it.
+    earlier run and offered again unchanged, or changed after it was loaded: the rules would
+    run on facts with a hole in them, and retrying cannot help. A corrected re-delivery (new
+    content) is loaded and clears it.
     """
     from fulfilment_monitor import pipeline
     from fulfilment_monitor.publish import bootstrap_work
@@ -102,10 +92,9 @@ def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: 
         "rows_quarantined": sum(r.quarantined for r in loaded),
     }
     log.info("ingest %s up to %s: %s", source, span.extract_date, summary)
-    rejected = rejected_drops(work, source, span.extract_date)
-    if rejected:
-        raise DropRejected("drop rejected, fix and re-deliver it: "
-                           + "; ".join(f"{name} ({why})" for name, why in rejected))
+    problem = pipeline.blocked(results)
+    if problem:
+        raise DropRejected(problem)
     return summary
 
 
@@ -158,6 +147,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     db = db_path(args.db)
     try:
         if args.step == "ingest":
@@ -166,8 +156,10 @@ def main(argv: list[str] | None = None) -> int:
             print(transform(args.date, landing_path(args.landing), db))
         else:
             print(report(args.date, db, args.out, args.send))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
+        if debug() and not isinstance(exc, UserError):
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
     return 0
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from fulfilment_monitor.errors import UserError
@@ -37,3 +38,8 @@ def end_of(day: dt.date) -> dt.datetime:
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def debug() -> bool:
+    """FULFILMENT_DEBUG=1: a failing command shows its traceback, not only its one line."""
+    return os.environ.get("FULFILMENT_DEBUG", "") not in ("", "0", "false")
