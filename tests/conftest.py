@@ -4,6 +4,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +23,18 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     """Run `python -m fulfilment_monitor` as a user would."""
     return subprocess.run([sys.executable, "-m", "fulfilment_monitor", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
+
+
+def kill_when(script: str, *args: str, marker: str) -> None:
+    """Run `python -c script args…` and kill it with SIGKILL, as a crash would, once it prints
+    `marker` (the script stalls there, at the point the test wants it killed)."""
+    task = subprocess.Popen([sys.executable, "-c", script, *args], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert task.stdout.readline().strip() == marker
+    finally:
+        task.send_signal(signal.SIGKILL)
+        task.wait(timeout=30)
+    assert task.returncode == -signal.SIGKILL
 
 
 def write_drop(landing: Path, source: str, day: str, files: dict[str, str | bytes],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import kill_when
 from fulfilment_monitor import db, nightly
 from fulfilment_monitor.errors import DropRejected, UserError
 from fulfilment_monitor.feeds import SOURCES
@@ -152,14 +152,7 @@ STALLED_INGEST = textwrap.dedent("""
 
 def test_a_task_killed_mid_load_leaves_no_partial_drop(landing, tmp_path):
     published = tmp_path / "f.duckdb"
-    task = subprocess.Popen([sys.executable, "-c", STALLED_INGEST, str(landing), str(published), str(LAST)],
-                            cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        assert task.stdout.readline().strip() == "mid-load"
-    finally:
-        task.send_signal(signal.SIGKILL)
-        task.wait(timeout=30)
-    assert task.returncode == -signal.SIGKILL
+    kill_when(STALLED_INGEST, str(landing), str(published), str(LAST), marker="mid-load")
 
     for day in (START, LAST):  # the batch's transaction died with it: no drop of it half there
         assert drop_rows(published, "wms_shipments", day) == (0, 0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, write_drop
+from conftest import cli, kill_when, write_drop
 from fulfilment_monitor import db, pipeline, publish
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.settings import REPO, work_db_for
@@ -292,13 +291,7 @@ def generated(tmp_path_factory) -> tuple[Path, list]:
 def test_killed_at_any_point_a_rerun_gives_what_a_clean_run_gives(generated, tmp_path, point):
     landing, clean = generated
     published = tmp_path / "analysts.duckdb"
-    task = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(landing), str(published), point],
-                            cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        assert task.stdout.readline().strip() == "stalled"
-    finally:
-        task.send_signal(signal.SIGKILL)
-        task.wait(timeout=30)
+    kill_when(KILLED_RUN, str(landing), str(published), point, marker="stalled")
     assert not published.exists(), "nothing was published by the killed run"
     assert not list(tmp_path.glob(".*publishing*")) or point == "publish"
 
