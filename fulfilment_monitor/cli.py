@@ -1,4 +1,4 @@
-"""`python -m fulfilment_monitor`: generate, run, report, bench.
+"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, bench.
 
 Exit status 0 on success; 1 with a one-line reason on stderr on failure.
 """
@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, iso, parse_as_of
+from fulfilment_monitor import settings
+from fulfilment_monitor.settings import iso, parse_as_of
 
 
 def _date(text: str) -> dt.date:
@@ -54,15 +55,16 @@ def cmd_run(args) -> None:
     from fulfilment_monitor import pipeline
 
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    result = pipeline.run(args.landing, args.db, as_of)
+    published = settings.database(args.db)
+    result = pipeline.run(settings.landing(args.landing), published, as_of)
     print_run(result)
-    print(f"published {args.db}")
+    print(f"published {published}")
 
 
 def cmd_report(args) -> None:
     from fulfilment_monitor.report import command
 
-    command(db=args.db, as_of=parse_as_of(args.as_of) if args.as_of else None,
+    command(db=settings.database(args.db), as_of=parse_as_of(args.as_of) if args.as_of else None,
             out=args.out, send=args.send)
 
 
@@ -73,7 +75,7 @@ def cmd_bench(args) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m fulfilment_monitor",
+    top = argparse.ArgumentParser(prog="fulfilment-monitor",
                                   description="Catch broken delivery promises before the customer has to chase them.")
     commands = top.add_subparsers(dest="command", required=True)
 
@@ -86,13 +88,14 @@ def parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     run = commands.add_parser("run", help="load new drops, build, validate and publish")
-    run.add_argument("--landing", type=Path, default=SAMPLE_LANDING)
-    run.add_argument("--db", type=Path, default=DEFAULT_DB, help="the analysts' database to publish")
+    run.add_argument("--landing", type=Path, help="default: $FULFILMENT_LANDING, else data/sample/landing")
+    run.add_argument("--db", type=Path, help="the analysts' database to publish "
+                                             "(default: $FULFILMENT_DB, else data/fulfilment.duckdb)")
     run.add_argument("--as-of", help="reference time T (default: end of the latest complete extract date)")
     run.set_defaults(func=cmd_run)
 
     report = commands.add_parser("report", help="render (and --send) the nightly ops report")
-    report.add_argument("--db", type=Path, default=DEFAULT_DB)
+    report.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
     report.add_argument("--as-of", help="report date's reference time (default: the published run's T)")
     report.add_argument("--out", type=Path, default=None, help="folder for the rendered report")
     report.add_argument("--send", action="store_true", help="email it over SMTP (settings from the environment)")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fulfilment_monitor import db, load
-from fulfilment_monitor.settings import REPO
+REPO = Path(__file__).resolve().parent.parent  # the repository: tests run from its checkout
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 

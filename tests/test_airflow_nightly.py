@@ -19,7 +19,8 @@ import pytest
 from fulfilment_monitor import db, nightly
 from fulfilment_monitor.errors import DropRejected, UserError
 from fulfilment_monitor.feeds import SOURCES
-from fulfilment_monitor.settings import REPO, work_db_for
+from conftest import REPO
+from fulfilment_monitor.settings import work_db_for
 
 UTC = dt.timezone.utc
 START = dt.date(2026, 10, 1)

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import free_port
 from fulfilment_monitor import airflow_local
-from fulfilment_monitor.settings import REPO
+from conftest import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fulfilment_monitor import db
-from fulfilment_monitor.settings import REPO
+from conftest import REPO
 from conftest import cli
 
 SEEDS = [7, 2026, 31337]

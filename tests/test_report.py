@@ -27,7 +27,7 @@ from fulfilment_monitor import db, pipeline
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import command
 from fulfilment_monitor.report.outreach import CSV_COLUMNS
-from fulfilment_monitor.settings import REPO
+from conftest import REPO
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
