@@ -1,9 +1,16 @@
-"""Shared test helpers: run the CLI as a user would, write landing-zone drops by hand."""
+"""Shared test helpers: run the CLI as a user would, write landing-zone drops by hand; and the
+data sets every module shares (session fixtures: made once, read-only, copy before changing).
+
+- `generated`: the generator's 240-order, 16-day landing zone and truth (seed 7);
+- `sample_run`: the bundled sample (data/sample, = `make sample`) published by the real CLI.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -87,3 +94,56 @@ def landing(tmp_path: Path) -> Path:
     path = tmp_path / "landing"
     path.mkdir()
     return path
+
+
+GENERATED_START, GENERATED_DAYS = dt.date(2026, 10, 1), 16  # 16 days: the generator's minimum
+SAMPLE = REPO / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Path:
+    """`out/landing` and `out/truth` of 240 orders over 16 days, seed 7. Read-only: copy to damage."""
+    from fulfilment_monitor.generate import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, orders=240, days=GENERATED_DAYS, start=GENERATED_START, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> tuple[Path, Path, str]:
+    """(sample folder, published database, the CLI's output): `run` on the bundled sample, once.
+    Read-only: a test that runs again or writes copies it first (`copy_published`)."""
+    published = tmp_path_factory.mktemp("sample_run") / "fulfilment.duckdb"
+    ran = cli("run", "--landing", str(SAMPLE / "landing"), "--db", str(published))
+    assert ran.returncode == 0, ran.stderr
+    return SAMPLE, published, ran.stdout
+
+
+def copy_published(published: Path, folder: Path) -> Path:
+    """A private copy of a published database and its work database, free to run again on."""
+    from fulfilment_monitor.settings import work_db_for
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (published, work_db_for(published)):
+        if path.exists():
+            shutil.copyfile(path, folder / path.name)
+    return folder / published.name
+
+
+SHARE_THE_SAMPLE = {"test_report.py", "test_analysts_guide.py", "test_end_to_end.py"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """The benchmark's end-to-end test runs the whole pipeline at two scales: slow, so `make
+    test-fast` leaves it out (the benchmark is measured by `bench`, never by a fast test).
+
+    Under `pytest -n 2 --dist loadgroup` (make test) a module's tests stay on one worker, so its
+    module fixtures (an Airflow, a launcher) start once; the modules reading the published sample
+    share one, so `sample_run` runs once."""
+    for item in items:
+        if item.nodeid.endswith("test_bench.py::test_bench_prints_a_table_per_scale"):
+            item.add_marker(pytest.mark.slow)
+        module = item.path.name
+        item.add_marker(pytest.mark.xdist_group("sample" if module in SHARE_THE_SAMPLE else module))

@@ -183,8 +183,15 @@ def descendants(process: subprocess.Popen) -> list[psutil.Process]:
     return psutil.Process(process.pid).children(recursive=True)
 
 
+def title(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # ended (or a zombie) meanwhile
+        return ""
+
+
 def test_airflow_is_sized_to_the_machine(launcher):
-    titles = [" ".join(p.cmdline()) for p in descendants(launcher.process)]
+    titles = [t for t in map(title, descendants(launcher.process)) if t]
     workers = [t for t in titles if "LocalExecutor" in t]
     assert 1 <= len(workers) <= max(2, airflow_local.cores()), titles
     assert len(titles) <= 15, titles
@@ -196,4 +203,4 @@ def test_sigterm_stops_every_process_it_started(launcher):
     launcher.process.send_signal(signal.SIGTERM)
     assert launcher.process.wait(timeout=120) != 0
     gone, alive = psutil.wait_procs(started, timeout=10)
-    assert alive == [], [" ".join(p.cmdline()) for p in alive]
+    assert alive == [], [title(p) for p in alive]

@@ -91,6 +91,7 @@ def plain_airflow(home, dags_folder, *args: str, code: int = 0) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # Airflow's CLI, three times
 def test_the_dag_imports_under_a_plain_airflow(tmp_path):
     home = tmp_path / "airflow_home"
     home.mkdir()
