@@ -38,11 +38,15 @@ run: setup
 	$(VENV)/bin/fulfilment-monitor run
 	$(VENV)/bin/fulfilment-monitor report --out data/reports
 
+# Two workers (the machine's two cores); a module's tests, and those sharing the published
+# sample (xdist_group "sample"), stay on one worker so their shared data is made once.
+PYTEST := $(PY) -m pytest -n 2 --dist loadgroup
+
 test: setup browser
-	$(PY) -m pytest
+	$(PYTEST)
 
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 bench: setup
 	$(VENV)/bin/fulfilment-monitor bench
