@@ -5,6 +5,7 @@ import ast
 import datetime as dt
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -57,9 +58,9 @@ def test_nothing_but_the_settings_module_reads_the_environment():
 
 def test_settings_are_read_when_asked_with_their_defaults():
     env = {"FULFILMENT_ROOT": "/srv/fm", "FULFILMENT_DB": "/data/f.duckdb"}
-    assert settings.landing(environ=env) == settings.Path("/srv/fm/data/sample/landing")
-    assert settings.database(environ=env) == settings.Path("/data/f.duckdb")
-    assert settings.database("given.duckdb", environ=env) == settings.Path("given.duckdb")
+    assert settings.landing(environ=env) == Path("/srv/fm/data/sample/landing")
+    assert settings.database(environ=env) == Path("/data/f.duckdb")
+    assert settings.database("given.duckdb", environ=env) == Path("given.duckdb")
     assert settings.retry_delay({}) == dt.timedelta(seconds=60)
     assert settings.retry_delay({"FULFILMENT_RETRY_DELAY_SECONDS": "1.5"}) == dt.timedelta(seconds=1.5)
     assert settings.dbt_threads({}) == 2
