@@ -38,9 +38,10 @@ run: setup
 	$(VENV)/bin/fulfilment-monitor run
 	$(VENV)/bin/fulfilment-monitor report --out data/reports
 
-# Two workers (the machine's two cores); a module's tests, and those sharing the published
-# sample (xdist_group "sample"), stay on one worker so their shared data is made once.
-PYTEST := $(PY) -m pytest -n 2 --dist loadgroup
+# Two workers (the machine's two cores), a module's tests on one worker so its fixtures (an
+# Airflow, a launcher, a published database) start once; the session's shared data is made
+# once per run (tests/conftest.py).
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile
 
 test: setup browser
 	$(PYTEST)

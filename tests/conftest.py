@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import fcntl
 import os
 import shutil
 import socket
@@ -112,12 +113,23 @@ def generated(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory) -> tuple[Path, Path, str]:
-    """(sample folder, published database, the CLI's output): `run` on the bundled sample, once.
-    Read-only: a test that runs again or writes copies it first (`copy_published`)."""
-    published = tmp_path_factory.mktemp("sample_run") / "fulfilment.duckdb"
-    ran = cli("run", "--landing", str(SAMPLE / "landing"), "--db", str(published))
-    assert ran.returncode == 0, ran.stderr
-    return SAMPLE, published, ran.stdout
+    """(sample folder, published database, the CLI's output): `run` on the bundled sample, once
+    per test run, even with several xdist workers (the first makes it, under a lock, in the
+    folder they share). Read-only: a test that runs again or writes copies it first
+    (`copy_published`)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    folder = shared / "sample_run"
+    published, output = folder / "fulfilment.duckdb", folder / "run_output.txt"
+    with open(shared / "sample_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not output.exists():
+            folder.mkdir(exist_ok=True)
+            ran = cli("run", "--landing", str(SAMPLE / "landing"), "--db", str(published))
+            assert ran.returncode == 0, ran.stderr
+            output.write_text(ran.stdout)
+    return SAMPLE, published, output.read_text()
 
 
 def copy_published(published: Path, folder: Path) -> Path:
@@ -131,19 +143,9 @@ def copy_published(published: Path, folder: Path) -> Path:
     return folder / published.name
 
 
-SHARE_THE_SAMPLE = {"test_report.py", "test_analysts_guide.py", "test_end_to_end.py"}
-
-
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """The benchmark's end-to-end test runs the whole pipeline at two scales: slow, so `make
-    test-fast` leaves it out (the benchmark is measured by `bench`, never by a fast test).
-
-    Under `pytest -n 2 --dist loadgroup` (make test) a module's tests stay on one worker, so its
-    module fixtures (an Airflow, a launcher) start once; the modules reading the published sample
-    share one, so `sample_run` runs once."""
+    test-fast` leaves it out (the benchmark is measured by `bench`, never by a fast test)."""
     for item in items:
         if item.nodeid.endswith("test_bench.py::test_bench_prints_a_table_per_scale"):
             item.add_marker(pytest.mark.slow)
-        module = item.path.name
-        item.add_marker(pytest.mark.xdist_group("sample" if module in SHARE_THE_SAMPLE else module))
