@@ -1,4 +1,4 @@
-"""`python -m fulfilment_monitor`: generate, run, report, story, bench.
+"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, bench.
 
 Exit status 0 on success; 1 with a one-line reason on stderr on failure.
 """
@@ -10,8 +10,9 @@ import logging
 import sys
 from pathlib import Path
 
+from fulfilment_monitor import settings
 from fulfilment_monitor.errors import UserError, one_line
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, debug, iso, parse_as_of
+from fulfilment_monitor.settings import iso, parse_as_of
 
 
 def _date(text: str) -> dt.date:
@@ -56,22 +57,23 @@ def cmd_run(args) -> None:
     from fulfilment_monitor import pipeline
 
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    result = pipeline.run(args.landing, args.db, as_of)
+    published = settings.database(args.db)
+    result = pipeline.run(settings.landing(args.landing), published, as_of)
     print_run(result)
-    print(f"published {args.db}")
+    print(f"published {published}")
 
 
 def cmd_report(args) -> None:
     from fulfilment_monitor.report import command
 
-    command(db=args.db, as_of=parse_as_of(args.as_of) if args.as_of else None,
+    command(db=settings.database(args.db), as_of=parse_as_of(args.as_of) if args.as_of else None,
             out=args.out, send=args.send)
 
 
 def cmd_story(args) -> None:
     from fulfilment_monitor.story import command
 
-    command(order_id=args.order_id, db=args.db, as_of=parse_as_of(args.as_of) if args.as_of else None,
+    command(order_id=args.order_id, db=settings.database(args.db), as_of=parse_as_of(args.as_of) if args.as_of else None,
             as_json_output=args.json)
 
 
@@ -82,7 +84,7 @@ def cmd_bench(args) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m fulfilment_monitor",
+    top = argparse.ArgumentParser(prog="fulfilment-monitor",
                                   description="Catch broken delivery promises before the customer has to chase them.")
     commands = top.add_subparsers(dest="command", required=True)
 
@@ -95,13 +97,14 @@ def parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     run = commands.add_parser("run", help="load new drops, build, validate and publish")
-    run.add_argument("--landing", type=Path, default=SAMPLE_LANDING)
-    run.add_argument("--db", type=Path, default=DEFAULT_DB, help="the analysts' database to publish")
+    run.add_argument("--landing", type=Path, help="default: $FULFILMENT_LANDING, else data/sample/landing")
+    run.add_argument("--db", type=Path, help="the analysts' database to publish "
+                                             "(default: $FULFILMENT_DB, else data/fulfilment.duckdb)")
     run.add_argument("--as-of", help="reference time T (default: end of the latest complete extract date)")
     run.set_defaults(func=cmd_run)
 
     report = commands.add_parser("report", help="render (and --send) the nightly ops report")
-    report.add_argument("--db", type=Path, default=DEFAULT_DB)
+    report.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
     report.add_argument("--as-of", help="report date's reference time (default: the published run's T)")
     report.add_argument("--out", type=Path, default=None, help="folder for the rendered report")
     report.add_argument("--send", action="store_true", help="email it over SMTP (settings from the environment)")
@@ -109,7 +112,7 @@ def parser() -> argparse.ArgumentParser:
 
     story = commands.add_parser("story", help="an order's story at a glance: what was promised, what is open, what happened")
     story.add_argument("order_id", help="the order id (as the OMS writes it)")
-    story.add_argument("--db", type=Path, default=DEFAULT_DB)
+    story.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
     story.add_argument("--as-of", help="tell the story up to this time (default: the published run's T)")
     story.add_argument("--json", action="store_true", help="the story as JSON, for other tools")
     story.set_defaults(func=cmd_story)
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
-        if debug() and not isinstance(exc, UserError):
+        if settings.debug() and not isinstance(exc, UserError):
             raise
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1

@@ -17,20 +17,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from fulfilment_monitor.errors import DropRejected, UserError, one_line
 from fulfilment_monitor.feeds import SOURCES
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, debug, end_of, iso, work_db_for
+from fulfilment_monitor import settings
+from fulfilment_monitor.settings import end_of, iso, work_db_for
 
 log = logging.getLogger(__name__)
-
-LANDING_ENV = "FULFILMENT_LANDING"
-DB_ENV = "FULFILMENT_DB"
-
 
 @dataclass(frozen=True)
 class Window:
@@ -48,16 +44,6 @@ def window(logical_date: dt.datetime | dt.date) -> Window:
     else:
         day = logical_date
     return Window(day, end_of(day))
-
-
-def landing_path(value: str | os.PathLike | None = None) -> Path:
-    """The landing zone: the value given, else $FULFILMENT_LANDING, else the sample landing zone."""
-    return Path(value or os.environ.get(LANDING_ENV) or SAMPLE_LANDING)
-
-
-def db_path(value: str | os.PathLike | None = None) -> Path:
-    """The published database: the value given, else $FULFILMENT_DB, else data/fulfilment.duckdb."""
-    return Path(value or os.environ.get(DB_ENV) or DEFAULT_DB)
 
 
 def reports_path(db: Path) -> Path:
@@ -135,12 +121,12 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ingest":
             step.add_argument("source", choices=SOURCES)
         step.add_argument("date", type=dt.date.fromisoformat, help="the logical date D (YYYY-MM-DD)")
-        step.add_argument("--db", type=Path, default=None, help=f"default: ${DB_ENV} or data/fulfilment.duckdb")
+        step.add_argument("--db", type=Path, default=None, help=f"default: ${settings.DB.env} or data/fulfilment.duckdb")
         if name == "report":
             step.add_argument("--out", type=Path, default=None)
             step.add_argument("--send", action="store_true", help="email it (SMTP settings from the environment)")
         else:
-            step.add_argument("--landing", type=Path, default=None, help=f"default: ${LANDING_ENV} or the sample")
+            step.add_argument("--landing", type=Path, default=None, help=f"default: ${settings.LANDING.env} or the sample")
     return top
 
 
@@ -148,16 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
-    db = db_path(args.db)
+    db = settings.database(args.db)
     try:
         if args.step == "ingest":
-            print(ingest(args.source, args.date, landing_path(args.landing), db))
+            print(ingest(args.source, args.date, settings.landing(args.landing), db))
         elif args.step == "transform":
-            print(transform(args.date, landing_path(args.landing), db))
+            print(transform(args.date, settings.landing(args.landing), db))
         else:
             print(report(args.date, db, args.out, args.send))
     except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
-        if debug() and not isinstance(exc, UserError):
+        if settings.debug() and not isinstance(exc, UserError):
             raise
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1

@@ -124,7 +124,8 @@ def blocked(results: list[DropResult]) -> str | None:
     if not stopped:
         return None
     named = "; ".join(f"{r.drop.name} ({'; '.join(r.problems)})" for r in stopped)
-    return (f"{len(stopped)} drop(s) not loaded, nothing published: {named}. Fix and re-deliver "
+    what = "drop rejected" if len(stopped) == 1 else f"{len(stopped)} drops rejected"
+    return (f"{what}, nothing of it loaded and nothing published: {named}. Fix and re-deliver "
             f"(new content in the same folder is loaded by the next run)")
 
 

@@ -7,18 +7,19 @@ import os
 from pathlib import Path
 
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DBT_PROJECT, iso
+from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, iso
 
 
 def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
     """Run one dbt command in-process; raise a UserError naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
+    os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())  # how profiles.yml learns which file
     # dbt's artefacts live beside the database, so concurrent runs on different databases never collide.
     artefacts = db.resolve().parent / "dbt"
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-               "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs")]
+               "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs"),
+               "--threads", str(dbt_threads())]
     if as_of is not None:
         command += ["--vars", json.dumps({"as_of": iso(as_of)})]
     flags = ["--quiet"] if quiet else []

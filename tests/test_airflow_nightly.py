@@ -19,21 +19,12 @@ from conftest import kill_when
 from fulfilment_monitor import db, nightly
 from fulfilment_monitor.errors import DropRejected, UserError
 from fulfilment_monitor.feeds import SOURCES
-from fulfilment_monitor.settings import REPO, work_db_for
+from conftest import GENERATED_DAYS, GENERATED_START, REPO
+from fulfilment_monitor.settings import work_db_for
 
 UTC = dt.timezone.utc
-START = dt.date(2026, 10, 1)
-DAYS = 16  # the generator's minimum
-LAST = START + dt.timedelta(days=DAYS - 1)
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    from fulfilment_monitor.generate import generate
-
-    out = tmp_path_factory.mktemp("generated")
-    generate(out, orders=240, days=DAYS, start=START, seed=7)
-    return out
+START = GENERATED_START
+LAST = START + dt.timedelta(days=GENERATED_DAYS - 1)  # the last extract date of `generated`
 
 
 @pytest.fixture
@@ -114,6 +105,7 @@ def test_a_backfilled_or_rerun_date_publishes_what_its_nightly_run_published(lan
     assert rerun_second == nightly_second
 
 
+@pytest.mark.slow
 def test_a_rejected_drop_fails_every_retry_until_it_is_redelivered(landing, tmp_path):
     published = tmp_path / "f.duckdb"
     bad_day = LAST - dt.timedelta(days=1)
@@ -150,6 +142,7 @@ STALLED_INGEST = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_task_killed_mid_load_leaves_no_partial_drop(landing, tmp_path):
     published = tmp_path / "f.duckdb"
     kill_when(STALLED_INGEST, str(landing), str(published), str(LAST), marker="mid-load")
@@ -165,6 +158,7 @@ def test_a_task_killed_mid_load_leaves_no_partial_drop(landing, tmp_path):
             assert drop_rows(published, table, day) == drop_rows(reference, table, day) != (0, 0)
 
 
+@pytest.mark.slow
 def test_each_step_runs_from_the_command_line_without_airflow(landing, tmp_path):
     published = tmp_path / "f.duckdb"
     step = [sys.executable, "-m", "fulfilment_monitor.nightly"]

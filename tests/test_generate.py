@@ -123,6 +123,13 @@ def test_same_seed_same_bytes_and_another_seed_differs(generated, tmp_path):
     assert sum(first[k] != second.get(k) for k in first) > len(first) // 2
 
 
+def test_the_bundled_sample_is_what_make_sample_generates(tmp_path):
+    """data/sample is `generate --orders 400 --days 21 --seed 7`, byte for byte (`make sample`)."""
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    generate(tmp_path, orders=400, days=21, start=START, seed=7)
+    assert tree(tmp_path) == tree(sample)
+
+
 def test_landing_layout_and_the_unfinished_drop(generated):
     out, _ = generated
     landing = out / "landing"

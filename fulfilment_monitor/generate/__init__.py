@@ -32,8 +32,12 @@ Clean orders (the majority; scenarios/clean.py): placed all through the period, 
 booked right away on the promised date, delivered inside the window, completed 1-8 h after;
 at most 2 short inbound contacts. Anything after T simply has not happened yet, and the
 4-day minimum lead means any clean order promised today/tomorrow at T was booked and fully
-dispatched well before T. All other stories are placed so that they are settled 2+ days
-before T (scenarios/base.py), except the at-risk ones which are about T itself.
+dispatched well before T. Most stories are placed so that they are settled 2+ days
+before T (scenarios/base.py); the at-risk ones are about T itself; and, as in a real month,
+the scenarios whose story allows it (scenarios/__init__.py, `near_T`) place about a day's
+share of their instances so that the exception breaks in the last day before T (at least
+one) and a week's share in the week before it, each still exact at T (every event its truth
+needs before T, no promise today or tomorrow in the at-risk rule's zone).
 
 Scenario catalogue (scenarios/__init__.py has the counts; * = boundary value on every third):
 
@@ -109,6 +113,7 @@ from pathlib import Path
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.generate.clock import Clock
 from fulfilment_monitor.generate.scenarios import MIN_DAYS, clean_orders, plan
+from fulfilment_monitor.generate.scenarios.base import near_T
 from fulfilment_monitor.generate.truth import exception_rows, story_rows, write_truth
 from fulfilment_monitor.generate.world import World
 from fulfilment_monitor.generate.writer import write_landing
@@ -127,7 +132,16 @@ def generate(out: Path, orders: int = 300, days: int = 21, start: dt.date = date
     clock = Clock(start, days)
     w = World(clock, seed)
     for scenario, n in counts:
-        scenario.fn(w, w.rng(scenario.name), n)
+        rng = w.rng(scenario.name)
+        last_day, week = scenario.near_T_counts(n, days)
+        if n - last_day - week:
+            scenario.fn(w, rng, n - last_day - week)
+        for k, days_before in ((week, scenario.near_T and scenario.near_T.week),
+                               (last_day, scenario.near_T and scenario.near_T.last_day)):
+            if k:
+                w.placement = near_T(w, days_before, scenario.near_T)
+                scenario.fn(w, rng, k)
+                w.placement = None
     clean = orders - w.count("order")
     clean_orders(w, w.rng("clean_orders"), clean)
     for folder in ("landing", "truth"):

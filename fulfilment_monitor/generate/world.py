@@ -65,6 +65,8 @@ class World:
         # contacts
         self.contacts = Table(contact=NULL, cust=NULL, order=NULL, channel=0, direction=0, team=0,
                               started=NULL, handle=NULL, reason=0, outcome=0, agreed=NULL, responded=NULL)
+        # set while a scenario makes its instances that break near T (scenarios.base.Placement)
+        self.placement = None
         # ground truth: (type, subtype, order, key kind, key parts)
         self.truth: list[tuple[str, np.ndarray, np.ndarray, str, tuple[np.ndarray, ...]]] = []
         # stories told fact by fact (truth/stories.csv): (order, at, source, fact, key kind, key parts)
