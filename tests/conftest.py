@@ -154,11 +154,3 @@ def copy_published(published: Path, folder: Path) -> Path:
         if path.exists():
             shutil.copyfile(path, folder / path.name)
     return folder / published.name
-
-
-def pytest_collection_modifyitems(items):
-    """The benchmark's end-to-end test runs the whole pipeline at two scales: slow, so `make
-    test-fast` leaves it out (the benchmark is measured by `bench`, never by a fast test)."""
-    for item in items:
-        if item.nodeid.endswith("test_bench.py::test_bench_prints_a_table_per_scale"):
-            item.add_marker(pytest.mark.slow)

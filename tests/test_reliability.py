@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli, kill_when, write_drop
+from conftest import REPO, cli, kill_when, write_drop
 from fulfilment_monitor import db, pipeline, publish
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import REPO, work_db_for
+from fulfilment_monitor.settings import work_db_for
 from test_broken_drops import baseline, contacts, csv_text, day, jsonl_text, site, wms_files  # noqa: F401 (fixtures)
 
 
