@@ -111,18 +111,80 @@ def check_found_first_last_night(con, rows, exceptions, as_of, **_):
     assert expected and {r["exception_type"]: r["count_star()"] for r in rows} == expected
 
 
-def check_story_of_one_order(con, rows, **_):
-    order = re.search(r"order_id = '(\w+)'", QUERIES["The whole story of one order"]).group(1)
-    counts = {source: con.execute(sql, [order]).fetchall()[0][0] for source, sql in {
-        "oms": "SELECT count(*) FROM staging.stg_oms__order_versions WHERE order_id = ?",
-        "wms": "SELECT count(*) FROM staging.stg_wms__shipments WHERE order_id = ?",
-        "contractor": "SELECT count(*) FROM staging.stg_contractor__events WHERE order_id = ?",
-        "contact": "SELECT count(*) FROM intermediate.int_contacts_attributed WHERE attributed_order_id = ?",
-    }.items()}
-    assert counts["oms"] and counts["wms"] and counts["contractor"], f"{order} has a story to tell"
-    assert Counter(r["source"] for r in rows) == {s: n for s, n in counts.items() if n}
-    times = [r["happened_at"] for r in rows]
-    assert times == sorted(times)
+def the_guides_order(con, sample) -> str:
+    """The order the story questions are about: set by the first, the founding story's."""
+    order = re.search(r"order_id = '(\w+)'", QUERIES["Tell me the story of this order"]).group(1)
+    with open(sample / "truth" / "stories.csv", newline="") as handle:
+        assert {r["order_id"] for r in csv.DictReader(handle)} == {order}, "the guide tells the founding story"
+    con.execute("SET VARIABLE order_id = ?", [order])
+    return order
+
+
+def timeline(con, order: str, where: str = "true") -> list[dict]:
+    return sorted(rows_of(con, f"SELECT * FROM marts.fct_order_timeline WHERE order_id = ? AND {where}", [order]),
+                  key=lambda r: (r["happened_at"], r["fact_rank"], r["source_key"]))
+
+
+def check_story(con, rows, sample, **_):
+    facts = timeline(con, the_guides_order(con, sample))
+    assert rows == [{k: f[k] for k in ("happened_at", "source", "summary")} for f in facts]
+    assert {f["source"] for f in facts} >= {"oms", "wms", "contractor", "contacts"}
+
+
+def check_customer_did(con, rows, sample, **_):
+    order = the_guides_order(con, sample)
+    contacts = timeline(con, order, "fact = 'contact'")
+    assert [r["summary"] for r in rows] == [c["summary"] for c in contacts]
+    assert len(rows) == con.execute("SELECT count(*) FROM intermediate.int_contacts_attributed "
+                                    "WHERE attributed_order_id = ?", [order]).fetchall()[0][0] > 0
+
+
+def check_chased_hardest(con, rows, **_):
+    effort = [e for e in rows_of(con, "SELECT * FROM marts.fct_customer_effort") if e["inbound_contacts"] > 0]
+    ranked = sorted(effort, key=lambda e: (-e["effort_score"], -e["days_since_first_contact"]))[:20]
+    assert [(r["effort_score"], r["days_since_first_contact"]) for r in rows] == \
+        [(e["effort_score"], e["days_since_first_contact"]) for e in ranked]
+    assert {(r["customer_id"], r["order_id"]) for r in rows} <= {(e["customer_id"], e["order_id"]) for e in effort}
+
+
+def check_three_channels(con, rows, **_):
+    effort = rows_of(con, "SELECT * FROM marts.fct_customer_effort WHERE channel_count >= 3")
+    assert {(r["customer_id"], r["order_id"]) for r in rows} == {(e["customer_id"], e["order_id"]) for e in effort}
+    assert rows and [r["effort_score"] for r in rows] == sorted((r["effort_score"] for r in rows), reverse=True)
+
+
+def check_bookings_moved(con, rows, sample, **_):
+    order = the_guides_order(con, sample)
+    kinds = ("booking_created", "booking_rescheduled", "booking_cancelled")
+    events = con.execute("SELECT count(*) FROM staging.stg_contractor__events WHERE order_id = ? "
+                         "AND event_type IN (SELECT unnest(?))", [order, list(kinds)]).fetchall()[0][0]
+    assert len(rows) >= events > 0, "every booking event of the story is there"
+    assert [r["happened_at"] for r in rows] == sorted(r["happened_at"] for r in rows)
+    assert any(r["changed_by"] == "contractor" for r in rows), "the contractor moved and cancelled it"
+
+
+def check_time_to_notice(con, rows, **_):
+    opened = rows_of(con, "SELECT * FROM marts.fct_order_timeline WHERE fact = 'exception_opened'")
+    put_right = {r["source_key"]: r["happened_at"]
+                 for r in rows_of(con, "SELECT * FROM marts.fct_order_timeline WHERE fact = 'exception_resolved'")}
+    assert len(rows) == len(opened) > 0
+    expected = Counter((o["exception_type"], o["detected_at"] - o["happened_at"],
+                        put_right[o["source_key"]] - o["happened_at"] if o["source_key"] in put_right else None)
+                       for o in opened)
+    assert Counter((r["exception_type"], r["time_to_notice"], r["time_to_put_right"]) for r in rows) == expected
+
+
+def check_agent_sees(con, rows, **_):
+    queue = sorted(rows_of(con, "SELECT * FROM marts.fct_outreach_queue"), key=lambda c: -c["priority"])
+    assert [r["priority"] for r in rows] == [c["priority"] for c in queue[:10]]
+    assert all(r["context"] for r in rows), "every case comes with its context"
+
+
+def check_contacts_without_order(con, rows, **_):
+    inferred = rows_of(con, "SELECT contact_id, attributed_order_id FROM intermediate.int_contacts_attributed "
+                            "WHERE attribution = 'inferred'")
+    assert Counter(r["order_id"] for r in rows) == Counter(c["attributed_order_id"] for c in inferred)
+    assert inferred, "the sample has contacts without an order"
 
 
 def check_evolution(con, rows, **_):
@@ -208,7 +270,14 @@ CHECKS = {
     "Open exceptions by contractor this week": check_by_contractor_this_week,
     "Customers who contacted us three times or more in a week": check_three_contacts,
     "What was found last night for the first time?": check_found_first_last_night,
-    "The whole story of one order": check_story_of_one_order,
+    "Tell me the story of this order": check_story,
+    "What has the customer already done about it, and what did it cost them?": check_customer_did,
+    "Who has had to chase us hardest?": check_chased_hardest,
+    "Who had to try three channels or more?": check_three_channels,
+    "Who moved or cancelled this order's bookings, and when?": check_bookings_moved,
+    "How long did we take to notice each broken promise, and to put it right?": check_time_to_notice,
+    "What will the agent who contacts the customer see?": check_agent_sees,
+    "Whose contacts did we get without an order, and which order did they land on?": check_contacts_without_order,
     "How did an exception evolve over the nights?": check_evolution,
     "Exceptions that later data disproved": check_disproved,
     "What did the last drops reject, and why?": check_quarantine,
