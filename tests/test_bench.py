@@ -18,7 +18,7 @@ def test_bench_measures_every_phase_and_its_figures_add_up(tmp_path):
     assert list(measured) == ["240 orders", "backlog of 80 drops"]
     scale, backlog = measured["240 orders"], measured["backlog of 80 drops"]
     phases, summary = scale["phases"], scale["summary"]
-    assert list(phases) == ["generate", "floor (read every file)", *FULL, *NIGHTLY]
+    assert list(phases) == ["generate", "floor (read every file)", "(one read per feed file type)", *FULL, *NIGHTLY]
     assert all(p["seconds"] > 0 and p["peak_mb"] > 0 for p in phases.values())
     assert summary["pipeline"] == pytest.approx(sum(phases[p]["seconds"] for p in FULL))
     assert summary["nightly"] == pytest.approx(sum(phases[p]["seconds"] for p in NIGHTLY))
@@ -27,6 +27,7 @@ def test_bench_measures_every_phase_and_its_figures_add_up(tmp_path):
     floor_rows = int(phases["floor (read every file)"]["detail"].split()[0])
     loaded_rows = int(phases["validate + load"]["detail"].split()[0])
     assert loaded_rows == floor_rows > 0, "the loader reads every record the floor counts"
+    assert int(phases["(one read per feed file type)"]["detail"].split()[0]) == floor_rows
     assert backlog["phases"]["validate + load"]["detail"].split()[2] == "80", "one drop per source and day"
 
 
