@@ -79,13 +79,16 @@ def breaks_sql(text: str) -> str:
 
 
 def physical_lines(data: bytes) -> int:
-    """The line where the last non-blank line of a file is: its line breaks + 1."""
-    body = data.rstrip(b"\r\n")
-    if not body:
+    """The line where the last non-blank line of a file is: its line breaks + 1 (counted in
+    place: a file can be large)."""
+    end = len(data)
+    while end and data[end - 1] in b"\r\n":
+        end -= 1
+    if not end:
         return 0
-    breaks = body.count(b"\n")
-    if b"\r" in body:  # CR or CRLF line ends (rare: the scan for CR alone is cheap)
-        breaks += body.count(b"\r") - body.count(b"\r\n")
+    breaks = data.count(b"\n", 0, end)
+    if data.find(b"\r", 0, end) >= 0:  # CR or CRLF line ends (rare: the scan for CR alone is cheap)
+        breaks += data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
     return breaks + 1
 
 

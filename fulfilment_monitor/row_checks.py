@@ -8,6 +8,8 @@ seconds, a JSON object not a text. `duplicates` finds a key repeated within a dr
 """
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from fulfilment_monitor.feeds import BOOL, DATE, DECIMAL, INT, SQL_TYPES, TIMESTAMP, Column, FeedFile
@@ -45,7 +47,7 @@ def _json_type_check(col: Column, j: str) -> str:
         ok, words = f"{j} IN ('true', 'false')", "true or false"
     else:
         ok, words = f"left({j}, 1) = '\"'", "a string"
-    return f"WHEN {j} <> 'null' AND NOT {ok} THEN 'not {words} in {col.name}: ' || {_shown(j)}"
+    return f"WHEN {j} IS NOT NULL AND {j} <> 'null' AND NOT {ok} THEN 'not {words} in {col.name}: ' || {_shown(j)}"
 
 
 def _column_checks(col: Column, value: str, json_type: str | None) -> list[str]:
@@ -91,20 +93,34 @@ def record_text_sql(feed: FeedFile) -> str:
     return "to_json({" + ", ".join(f"{quote_sql(c)}: {c}" for c in feed.column_names) + "})::VARCHAR"
 
 
+def _suspect_pattern(feed: FeedFile) -> str:
+    """A regular expression finding, in a JSON line, a declared field whose value may be of the
+    wrong JSON type: a text not starting with a quote, a number or boolean starting with one.
+    A match only sends the line to the exact check (a key's name inside a string can match)."""
+    def named(kind_names: list[str]) -> str:
+        return '"(?:' + "|".join(re.escape(n) for n in kind_names) + ')"\\s*:\\s*'
+    texts = [c.name for c in feed.columns if c.kind not in (INT, DECIMAL, BOOL)]
+    numbers = [c.name for c in feed.columns if c.kind in (INT, DECIMAL)]
+    flags = [c.name for c in feed.columns if c.kind == BOOL]
+    parts = ([named(texts) + '[^"n\\s]'] if texts else []) + ([named(numbers) + '[^-0-9n\\s]'] if numbers else []) \
+        + ([named(flags) + "[^tfn\\s]"] if flags else [])
+    return "|".join(parts)
+
+
 def _values(feed: FeedFile) -> tuple[str, str]:
     """(SQL computing each column's text as `_v_<column>` over the reader's record, its FROM
-    wrapper): CSV values are the reader's fields; JSON values come from one parse of the line."""
+    wrapper): CSV values are the reader's fields; JSON values come from one parse of the line,
+    and a line whose values may be of the wrong JSON type is parsed again, exactly
+    (`_t_<column>`: the value's JSON text, only on such a line)."""
     if feed.is_csv:
         return ", ".join(f"""nullif("{c.name}", '') AS {value_column(c)}""" for c in feed.columns), "{source}"
-    # One parse: every declared field as its JSON text (null when absent). A string's value is
-    # that text without its quotes, unescaped only when it holds an escape.
-    structure = quote_sql("{" + ", ".join(f'"{c.name}": "JSON"' for c in feed.columns) + "}")
-    texts = ", ".join(f"_o.{c.name}::VARCHAR AS _t_{c.name}" for c in feed.columns)
-    values = ", ".join(
-        f"CASE WHEN left(_t_{c.name}, 1) = '\"' THEN CASE WHEN contains(_t_{c.name}, '\\') "
-        f"THEN _t_{c.name}::JSON ->> '$' ELSE _t_{c.name}[2:-2] END "
-        f"WHEN _t_{c.name} <> 'null' THEN _t_{c.name} END AS {value_column(c)}" for c in feed.columns)
-    wrapper = (f"(SELECT *, {texts} FROM (SELECT *, trim(coalesce(_line, ''), E' \\t\\r') = '' AS _blank, "
+    structure = quote_sql("{" + ", ".join(f'"{c.name}": "VARCHAR"' for c in feed.columns) + "}")
+    paths = "[" + ", ".join(quote_sql(f"$.{c.name}") for c in feed.columns) + "]"
+    values = ", ".join(f"_o.{c.name} AS {value_column(c)}, _j[{i}]::VARCHAR AS _t_{c.name}"
+                       for i, c in enumerate(feed.columns, start=1))
+    wrapper = (f"(SELECT *, CASE WHEN _o IS NOT NULL AND regexp_matches(_line, {quote_sql(_suspect_pattern(feed))}) "
+               f"THEN json_extract(_line, {paths}) END AS _j "
+               f"FROM (SELECT *, _line IS NULL OR (left(_line, 1) <> '{{' AND trim(_line, E' \\t\\r') = '') AS _blank, "
                f"try(json_transform(_line, {structure})) AS _o FROM {{source}}))")
     return values, wrapper
 
