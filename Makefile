@@ -2,34 +2,59 @@
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+PIP_VERSION := 26.3
+CONSTRAINTS := -c requirements/runtime.txt -c requirements/dev.txt
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: setup run report test test-fast bench sample clean
+# $(call debian,CHECK,PACKAGES): when the shell command CHECK fails, install the Debian PACKAGES
+# (as root), or stop at once with the command that installs them.
+define debian
+	@$(1) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages: $(2)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+	  else \
+	    echo "missing Debian packages; run:  sudo apt-get install -y $(2)" >&2; exit 1; \
+	  fi; }
+endef
 
-$(VENV)/.installed: requirements.txt
+.PHONY: setup browser run report test test-fast bench sample clean
+
+$(VENV)/.installed: pyproject.toml requirements/runtime.txt requirements/dev.txt
+	$(call debian,$(PYTHON) -c 'import ensurepip',$(notdir $(PYTHON))-venv)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet $(CONSTRAINTS) -e '.[dev]'
 	touch $@
 
+# The package (editable, with its console script `fulfilment-monitor`) and the test tools.
 setup: $(VENV)/.installed
 
-run: setup
-	$(PY) -m fulfilment_monitor run
-	$(PY) -m fulfilment_monitor report --out data/reports
+# Headless Chromium and its driver, for the tests that look at pages as a person would.
+browser:
+	$(call debian,command -v chromium && command -v chromedriver,chromium chromium-driver)
 
-test: setup
-	$(PY) -m pytest
+run: setup
+	$(VENV)/bin/fulfilment-monitor run
+	$(VENV)/bin/fulfilment-monitor report --out data/reports
+
+# Two workers (the machine's two cores), a module's tests on one worker so its fixtures (an
+# Airflow, a launcher, a published database) start once; the session's shared data is made
+# once per run (tests/conftest.py).
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile
+
+test: setup browser
+	$(PYTEST)
 
 test-fast: setup
-	$(PY) -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 bench: setup
-	$(PY) -m fulfilment_monitor bench
+	$(VENV)/bin/fulfilment-monitor bench
 
 sample: setup
 	rm -rf data/sample
-	$(PY) -m fulfilment_monitor generate --out data/sample --orders 400 --days 21 --seed 7
+	$(VENV)/bin/fulfilment-monitor generate --out data/sample --orders 400 --days 21 --seed 7
 
 clean:
 	rm -rf data/*.duckdb data/*.duckdb.* data/dbt data/reports data/outbox data/validation

@@ -15,25 +15,21 @@ without Airflow (`python -m fulfilment_monitor.nightly --help`).
 """
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import CronDataIntervalTimetable, Variable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
+from fulfilment_monitor import settings
 from fulfilment_monitor.airflow_local import POOL
 from fulfilment_monitor.feeds import SOURCES
 
-SMTP_CONN_ID = "smtp_default"
-# First retry after this long, then doubling up to 20 minutes (the test suite shortens it).
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("FULFILMENT_RETRY_DELAY_SECONDS", "60")))
-
 # Names the task and the reason; sent once a task has failed for good (not on each retry).
 failure_alert = SmtpNotifier(
-    smtp_conn_id=SMTP_CONN_ID,
-    from_email=os.environ.get("FULFILMENT_ALERT_FROM", "fulfilment-monitor@localhost"),
-    to=os.environ.get("FULFILMENT_ALERT_TO", "fulfilment-ops@localhost"),
+    smtp_conn_id=settings.SMTP_CONN_ID,
+    from_email=settings.alert_sender(),
+    to=settings.alert_recipients(),
     subject="[fulfilment_monitor] {{ ti.dag_id }}.{{ ti.task_id }} failed for {{ ds }}",
     html_content=(
         "<p>Task <b>{{ ti.task_id }}</b> of <b>{{ ti.dag_id }}</b> failed for extract date {{ ds }}"
@@ -45,10 +41,8 @@ failure_alert = SmtpNotifier(
 
 def _paths():
     """Landing zone and published database: Airflow Variable, else environment, else defaults."""
-    from fulfilment_monitor import nightly
-
-    return (nightly.landing_path(Variable.get(nightly.LANDING_ENV, default=None)),
-            nightly.db_path(Variable.get(nightly.DB_ENV, default=None)))
+    return (settings.landing(Variable.get(settings.LANDING_VARIABLE, default=None)),
+            settings.database(Variable.get(settings.DB_VARIABLE, default=None)))
 
 
 def _fail_fast_on_rejection(step, *args):
@@ -81,7 +75,7 @@ def _smtp_settings() -> dict:
     """The `smtp_default` connection as explicit SMTP settings for the report's sender."""
     from airflow.sdk import BaseHook
 
-    conn = BaseHook.get_connection(SMTP_CONN_ID)
+    conn = BaseHook.get_connection(settings.SMTP_CONN_ID)
     extra = conn.extra_dejson
     return {"host": conn.host, "port": conn.port, "user": conn.login or None, "password": conn.password or None,
             "sender": extra.get("from_email"), "starttls": not extra.get("disable_tls", False),
@@ -104,7 +98,7 @@ def report(logical_date=None) -> dict:
     max_active_runs=1,  # runs (backfills too) go one date after the other
     default_args={
         "retries": 3,
-        "retry_delay": RETRY_DELAY,
+        "retry_delay": settings.retry_delay(),  # then doubling up to 20 minutes
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=20),
         "on_failure_callback": failure_alert,

@@ -1,4 +1,4 @@
-"""`python -m fulfilment_monitor`: generate, run, report, bench.
+"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, bench.
 
 Exit status 0 on success; 1 with a one-line reason on stderr on failure.
 """
@@ -10,8 +10,9 @@ import logging
 import sys
 from pathlib import Path
 
-from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, iso, parse_as_of
+from fulfilment_monitor import settings
+from fulfilment_monitor.errors import UserError, one_line
+from fulfilment_monitor.settings import iso, parse_as_of
 
 
 def _date(text: str) -> dt.date:
@@ -41,6 +42,8 @@ def print_run(result) -> None:
     print(f"{'drop':<26}{'status':<10}{'read':>10}{'loaded':>10}{'quarantined':>13}")
     for d in rows:
         print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded:>10}{d.quarantined:>13}")
+    for note in result.notes:
+        print(note)
     skipped = len(result.drops) - len(rows)
     print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
           f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
@@ -56,26 +59,35 @@ def cmd_run(args) -> None:
     from fulfilment_monitor import pipeline
 
     as_of = parse_as_of(args.as_of) if args.as_of else None
-    result = pipeline.run(args.landing, args.db, as_of, full_refresh=args.full_refresh)
+    published = settings.database(args.db)
+    result = pipeline.run(settings.landing(args.landing), published, as_of,
+                          full_refresh=args.full_refresh)
     print_run(result)
-    print(f"published {args.db}")
+    print(f"published {published}")
 
 
 def cmd_report(args) -> None:
     from fulfilment_monitor.report import command
 
-    command(db=args.db, as_of=parse_as_of(args.as_of) if args.as_of else None,
+    command(db=settings.database(args.db), as_of=parse_as_of(args.as_of) if args.as_of else None,
             out=args.out, send=args.send)
+
+
+def cmd_story(args) -> None:
+    from fulfilment_monitor.story import command
+
+    command(order_id=args.order_id, db=settings.database(args.db), as_of=parse_as_of(args.as_of) if args.as_of else None,
+            as_json_output=args.json)
 
 
 def cmd_bench(args) -> None:
     from fulfilment_monitor.bench import command
 
-    command(scales=args.scales, out=args.out, days=args.days)
+    command(scales=args.scales, out=args.out, days=args.days, backlog=args.backlog, as_json=args.json)
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m fulfilment_monitor",
+    top = argparse.ArgumentParser(prog="fulfilment-monitor",
                                   description="Catch broken delivery promises before the customer has to chase them.")
     commands = top.add_subparsers(dest="command", required=True)
 
@@ -88,24 +100,35 @@ def parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     run = commands.add_parser("run", help="load new drops, build, validate and publish")
-    run.add_argument("--landing", type=Path, default=SAMPLE_LANDING)
-    run.add_argument("--db", type=Path, default=DEFAULT_DB, help="the analysts' database to publish")
+    run.add_argument("--landing", type=Path, help="default: $FULFILMENT_LANDING, else data/sample/landing")
+    run.add_argument("--db", type=Path, help="the analysts' database to publish "
+                                             "(default: $FULFILMENT_DB, else data/fulfilment.duckdb)")
     run.add_argument("--as-of", help="reference time T (default: end of the latest complete extract date)")
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild the incremental models from all data known at T (e.g. after changing them)")
     run.set_defaults(func=cmd_run)
 
     report = commands.add_parser("report", help="render (and --send) the nightly ops report")
-    report.add_argument("--db", type=Path, default=DEFAULT_DB)
+    report.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
     report.add_argument("--as-of", help="report date's reference time (default: the published run's T)")
     report.add_argument("--out", type=Path, default=None, help="folder for the rendered report")
     report.add_argument("--send", action="store_true", help="email it over SMTP (settings from the environment)")
     report.set_defaults(func=cmd_report)
 
+    story = commands.add_parser("story", help="an order's story at a glance: what was promised, what is open, what happened")
+    story.add_argument("order_id", help="the order id (as the OMS writes it)")
+    story.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
+    story.add_argument("--as-of", help="tell the story up to this time (default: the published run's T)")
+    story.add_argument("--json", action="store_true", help="the story as JSON, for other tools")
+    story.set_defaults(func=cmd_story)
+
     bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
     bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])
     bench.add_argument("--days", type=_positive, default=30)
+    bench.add_argument("--backlog", type=int, default=3000,
+                       help="also load a backlog of this many small daily drops (0: no backlog)")
     bench.add_argument("--out", type=Path, default=Path("/tmp/fulfilment_bench"))
+    bench.add_argument("--json", action="store_true", help="print the measures as JSON instead of tables")
     bench.set_defaults(func=cmd_bench)
     return top
 
@@ -113,12 +136,15 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     try:
         args.func(args)
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
+        if settings.debug() and not isinstance(exc, UserError):
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
     return 0

@@ -1,12 +1,14 @@
 """The four upstream feeds, declared once: every file, column, type and rule.
 
-The loader builds its parsing and row checks from these declarations, the
-data-quality gate its expectations, and the generator its file layouts, so a
-feed's format lives in exactly one place (``shared/spec/source-feeds.md``).
+The loader builds its row checks from these declarations (a value breaking them is
+quarantined), the data-quality gate the measures its expectations judge (a value breaking
+a `pattern`, `min_value`, `known` or `required_when` is loaded and counted), and the
+generator its file layouts, so a feed's format lives in one place
+(``shared/spec/source-feeds.md``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Column kinds. Timestamps stay text in `raw` (as delivered, offset included)
 # so both the instant and the local wall clock survive; staging parses them.
@@ -29,6 +31,11 @@ class Column:
     nullable: bool = False
     values: tuple[str, ...] = ()  # allowed values of an enum, empty for free text
     positive: bool = False  # numbers that must be > 0
+    # Measured by the gate, never quarantined:
+    pattern: str = ""  # a regular expression a value should match (E.164, ISO 4217, ...)
+    min_value: float | None = None  # a number should not be below it
+    known: tuple[str, ...] = ()  # values known today; others are kept and flagged
+    required_when: tuple[str, tuple[str, ...]] | None = None  # (column, values): set on those rows
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class FeedFile:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     key_unique_in_drop: bool = True  # contractor event ids repeat by design
+    # (column, raw table): rows should point at a row of that file in the same drop
+    same_drop_reference: tuple[str, str] | None = None
 
     @property
     def is_csv(self) -> bool:
@@ -49,8 +58,8 @@ class FeedFile:
         return [c.name for c in self.columns]
 
 
-def _c(name, kind=TEXT, nullable=False, values=(), positive=False) -> Column:
-    return Column(name, kind, nullable, tuple(values), positive)
+def _c(name, kind=TEXT, nullable=False, values=(), positive=False, **measured) -> Column:
+    return Column(name, kind, nullable, tuple(values), positive, **measured)
 
 
 CHANNELS = ("email", "sms", "phone", "whatsapp")
@@ -64,14 +73,15 @@ EVENT_TYPES = (
     "delivered",
     "delivery_failed",
 )
+BOOKING_VERSIONS = ("booking_created", "booking_rescheduled")  # the events that carry a window
 INITIATORS = ("customer", "contractor", "retailer")
 
 FEEDS: tuple[FeedFile, ...] = (
     FeedFile("oms", "customers.csv", "oms_customers", (
         _c("customer_id"),
         _c("full_name"),
-        _c("email", nullable=True),
-        _c("phone", nullable=True),
+        _c("email", nullable=True, pattern=r"[^@\s]+@[^@\s]+"),
+        _c("phone", nullable=True, pattern=r"\+[1-9][0-9]{1,14}"),  # E.164
         _c("timezone", nullable=True),
         _c("preferred_channel", nullable=True, values=CHANNELS),
         _c("consent_email", BOOL),
@@ -89,8 +99,8 @@ FEEDS: tuple[FeedFile, ...] = (
         _c("placed_at", TIMESTAMP),
         _c("promised_date", DATE),
         _c("order_status", values=("placed", "cancelled", "completed")),
-        _c("order_total", DECIMAL),
-        _c("currency"),
+        _c("order_total", DECIMAL, min_value=0),
+        _c("currency", pattern="[A-Z]{3}"),  # ISO 4217
         _c("updated_at", TIMESTAMP),
     ), key=("order_id", "updated_at")),
     FeedFile("oms", "order_lines.csv", "oms_order_lines", (
@@ -99,7 +109,7 @@ FEEDS: tuple[FeedFile, ...] = (
         _c("sku"),
         _c("description"),
         _c("quantity", INT, positive=True),
-        _c("unit_price", DECIMAL),
+        _c("unit_price", DECIMAL, min_value=0),
         _c("fulfilment_type", values=("parcel", "two_person", "install")),
         _c("updated_at", TIMESTAMP),
     ), key=("order_id", "line_no", "updated_at")),
@@ -111,24 +121,24 @@ FEEDS: tuple[FeedFile, ...] = (
         _c("contractor_id"),
         _c("tracking_ref"),
         _c("shipment_reason", values=("initial", "split", "replacement")),
-        _c("replaces_shipment_id", nullable=True),
+        _c("replaces_shipment_id", nullable=True, required_when=("shipment_reason", ("replacement",))),
     ), key=("shipment_id",)),
     FeedFile("wms", "shipment_lines.csv", "wms_shipment_lines", (
         _c("shipment_id"),
         _c("line_no", INT, positive=True),
         _c("quantity", INT, positive=True),
-    ), key=("shipment_id", "line_no")),
+    ), key=("shipment_id", "line_no"), same_drop_reference=("shipment_id", "wms_shipments")),
     FeedFile("contractor", "events.jsonl", "contractor_events", (
         _c("event_id"),
-        # Unknown types are kept and flagged downstream, never rejected.
-        _c("event_type"),
+        # Unknown types are kept and flagged, never rejected: the contractor shipped a new feature.
+        _c("event_type", known=EVENT_TYPES),
         _c("occurred_at", TIMESTAMP),
         _c("contractor_id"),
         _c("booking_id", nullable=True),
         _c("order_id"),
         _c("tracking_ref", nullable=True),
-        _c("window_start", TIMESTAMP, nullable=True),
-        _c("window_end", TIMESTAMP, nullable=True),
+        _c("window_start", TIMESTAMP, nullable=True, required_when=("event_type", BOOKING_VERSIONS)),
+        _c("window_end", TIMESTAMP, nullable=True, required_when=("event_type", BOOKING_VERSIONS)),
         _c("initiated_by", nullable=True, values=INITIATORS),
         _c("reason_code", nullable=True),
     ), key=("event_id",), key_unique_in_drop=False),
@@ -145,7 +155,7 @@ FEEDS: tuple[FeedFile, ...] = (
                              "notification", "other")),
         _c("outcome", values=("resolved", "unresolved", "transferred", "reschedule_agreed",
                               "callback_promised", "no_answer", "sent")),
-        _c("agreed_date", DATE, nullable=True),
+        _c("agreed_date", DATE, nullable=True, required_when=("outcome", ("reschedule_agreed",))),
         _c("responded", BOOL, nullable=True),
     ), key=("contact_id",)),
 )

@@ -1,26 +1,30 @@
-"""Load complete drops into `raw`, one transaction per drop, never twice.
+"""Load complete drops into `raw`: read by DuckDB, every row checked once, all or nothing per drop.
 
-Each feed file is read as bytes, split into lines without a Python loop
-(numpy finds the newlines, Arrow wraps the buffer), and parsed by one DuckDB
-query (`parse.py`). Good rows go to `raw.<table>` with their lineage, bad rows
-to `quarantine.rows` with their reason; the ledger `audit.drops` records the
-drop. A drop is all-or-nothing: a drop-level check failing, or the process
-dying mid-way, leaves no row of it behind. What the checks found is written to
-`audit.validations` in the same transaction (see validation/store.py).
+A batch of drops is read together, one DuckDB reader per feed file whatever the number of
+drops (reader.py), and every record is checked against its feed's declaration
+(row_checks.py). The gate then judges each drop as a whole (validation/drop_gate.py). One
+transaction writes the batch: each accepted drop's good rows to `raw.<table>` with their
+lineage, its bad rows to `quarantine.rows` with their reason; every drop, accepted or
+rejected, to the ledger (`audit.drops`, per file `audit.drop_files`) with what the gate
+found (`audit.validations`). A rejected drop writes no row, and a process dying mid-batch
+leaves none of the batch: a drop is never half loaded.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
 import duckdb
-import numpy as np
 import pyarrow as pa
 
-from fulfilment_monitor.feeds import SQL_TYPES, FeedFile, files_of
-from fulfilment_monitor.landing import Drop
-from fulfilment_monitor.parse import parse_sql
+from fulfilment_monitor import ledger
+from fulfilment_monitor.feeds import FEEDS, SQL_TYPES, FeedFile, files_of
+from fulfilment_monitor.landing import Drop, regular_file_inside
+from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
+from fulfilment_monitor.row_checks import duplicates, json_field_problems, record_text_sql
 from fulfilment_monitor.validation import store as validations
 from fulfilment_monitor.validation.outcome import Outcome
 
@@ -31,34 +35,35 @@ LINEAGE_COLUMNS = """
     _file VARCHAR NOT NULL,
     _line_no BIGINT NOT NULL,
     _loaded_at TIMESTAMPTZ NOT NULL"""
+FILE_PROBLEM = "file_readable_with_declared_format"
 
 
 @dataclass
 class FileResult:
-    """What one feed file of a drop gave: parsed rows (good and bad) and any drop-level problem."""
+    """One feed file of a drop: its records read and quarantined, and any file-level problem."""
     feed: FeedFile
-    rows: pa.Table | None = None  # typed rows incl. reject_reason, one per data line
-    problems: list[str] = field(default_factory=list)
+    file_id: int
+    read: int = 0
+    rejected: int = 0  # records quarantined by the reader or the row checks
+    problems: list[str] = field(default_factory=list)  # reject the drop
+    notes: list[str] = field(default_factory=list)  # recorded as warnings
 
     @property
-    def read(self) -> int:
-        return 0 if self.rows is None else self.rows.num_rows
-
-    @property
-    def rejected(self) -> int:
-        if self.rows is None:
-            return 0
-        return self.rows.num_rows - self.rows.column("reject_reason").null_count
+    def loaded(self) -> int:
+        return self.read - self.rejected
 
 
 @dataclass
 class DropResult:
     drop: Drop
-    checksum: str
-    status: str  # loaded | rejected | skipped
+    checksum: str = ""
+    # loaded | rejected | skipped (loaded before, unchanged) | changed (loaded before, content
+    # different since: drops are immutable, so an upstream fault to be told)
+    status: str = "loaded"
     files: list[FileResult] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
     validations: list[Outcome] = field(default_factory=list)  # every check's outcome
+    note: str | None = None  # why a drop not read this time stands rejected or changed
+    fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (bytes, mtime ns)
 
     @property
     def read(self) -> int:
@@ -73,22 +78,63 @@ class DropResult:
         return self.read - self.quarantined
 
     @property
+    def problems(self) -> list[str]:
+        """Why the drop is rejected (or changed): every failed critical check, one line each."""
+        return [o.problem for o in self.validations if o.blocks] + ([self.note] if self.note else [])
+
+    @property
+    def load_id(self) -> str:
+        return f"{self.drop.name}/{self.checksum[:12]}"
+
+    @property
     def checkable(self) -> bool:
-        """Parsed, with every file readable: what the drop checks look at."""
-        return self.status != "skipped" and not any(f.problems for f in self.files)
+        """Every file read: what the gate's expectations look at."""
+        return not any(f.problems for f in self.files)
 
 
-# A drop-level check: given the parsed files of a drop, what it checked (a failed critical
-# Outcome rejects the drop); a bare string is a reason to reject. A check may also have
-# `prepare(con, results)`, called with a batch of parsed drops before any of them is checked.
-DropCheck = Callable[[duckdb.DuckDBPyConnection, Drop, list[FileResult]], list["Outcome | str"]]
+@dataclass
+class FeedRecords:
+    """The records of one feed file type in a batch: the reader's (checked) and the keys repeated."""
+    read: Read
+    duplicates: str | None  # temp table of the rowids of records repeating a key, if the feed has keys
+
+    def good(self) -> str:
+        """SQL condition (over `t`, the checked table) of a record to load."""
+        repeated = f" AND t.rowid NOT IN (SELECT _row FROM {self.duplicates})" if self.duplicates else ""
+        return f"t._check IS NULL{repeated}"
+
+    def bad(self) -> str:
+        """SQL: every record to quarantine, with `_file_id, _line_no, _raw, _reason`."""
+        repeated = f" OR t.rowid IN (SELECT _row FROM {self.duplicates})" if self.duplicates else ""
+        return f"""
+            SELECT _file_id, _line_no, coalesce(_raw, {record_text_sql(self.read.feed)}) AS _raw,
+                   coalesce(_check, 'duplicate key within drop') AS _reason
+            FROM ({self.read.accepted(f"t._check IS NOT NULL{repeated}")})
+            UNION ALL {self.read.rejected()}"""
+
+    def drop(self) -> None:
+        self.read.drop()
+        if self.duplicates:
+            self.read.con.sql(f"DROP TABLE IF EXISTS {self.duplicates}")
+
+
+@dataclass
+class Batch:
+    """Drops read together: their results, and per feed file its records in temp tables."""
+    drops: list[DropResult]
+    records: dict[str, FeedRecords] = field(default_factory=dict)  # raw table -> its records
+    files: dict[int, tuple[DropResult, FileResult]] = field(default_factory=dict)  # file id -> owner
+
+
+# The gate: judges every drop of a batch, adding its outcomes to each DropResult.validations
+# (a failed critical outcome rejects the drop). See validation/drop_gate.py.
+Gate = Callable[[duckdb.DuckDBPyConnection, Batch], None]
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw, quarantine and audit tables if this is a new database."""
     for schema in ("raw", "quarantine", "audit"):
         con.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    from fulfilment_monitor.feeds import FEEDS
     for feed in FEEDS:
         columns = ",\n    ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in feed.columns)
         con.sql(f"CREATE TABLE IF NOT EXISTS raw.{feed.table} (\n    {columns},{LINEAGE_COLUMNS}\n)")
@@ -97,138 +143,163 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, extract_date DATE NOT NULL,
             file VARCHAR NOT NULL, line_no BIGINT NOT NULL, raw_text VARCHAR, reason VARCHAR NOT NULL,
             quarantined_at TIMESTAMPTZ NOT NULL)""")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.drops (
-            source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
-            status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-            rows_quarantined BIGINT, problems VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (source, extract_date))""")
+    ledger.ensure(con)
     validations.ensure_table(con)
 
 
-def read_lines(data: bytes) -> pa.Table:
-    """Split bytes into lines (newline kept, trimmed by the parser) with 1-based numbers."""
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buffer == 0x0A) + 1
-    if len(data) and (len(ends) == 0 or ends[-1] != len(data)):
-        ends = np.append(ends, len(data))  # a last line without newline (maybe truncated)
-    offsets = np.concatenate(([0], ends)).astype(np.int64)
-    raw = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    return pa.table({"_line_no": pa.array(np.arange(1, len(ends) + 1, dtype=np.int64)), "raw": raw})
+def _inputs(result: DropResult, first_id: int) -> list[tuple[FeedFile, FileInput]]:
+    """Each feed file of the drop, read once: its checksum share, header and line count.
+    A missing file counts as an empty one."""
+    digest = hashlib.sha256()
+    inputs = []
+    for n, feed in enumerate(files_of(result.drop.source)):
+        path = result.drop.path / feed.file
+        refused = regular_file_inside(path, result.drop.landing)
+        data = b"" if refused else path.read_bytes()
+        if not refused:
+            result.fingerprint[feed.file] = (path.stat().st_size, path.stat().st_mtime_ns)
+        digest.update(feed.file.encode())
+        digest.update(b"<unreadable>" if refused else data)
+        # Only a CSV file's lines are counted: a JSON Lines reader keeps every line as a record.
+        item = FileInput(first_id + n, path, size=len(data), physical_end=physical_lines(data) if feed.is_csv else 0)
+        if refused:
+            item.problems.append(f"{feed.file}: {refused}")
+        elif feed.is_csv:
+            check_header(feed, item, data)
+        inputs.append((feed, item))
+    result.checksum = digest.hexdigest()
+    return inputs
 
 
-def parse_file(con: duckdb.DuckDBPyConnection, drop: Drop, feed: FeedFile) -> FileResult:
-    """Parse one feed file of a drop; a missing file counts as an empty one."""
-    result = FileResult(feed)
-    path = drop.path / feed.file
-    data = path.read_bytes() if path.exists() else b""
-    lines = read_lines(data)
-    if feed.is_csv:
-        if lines.num_rows == 0:
-            if path.exists():
-                result.problems.append(f"{feed.file}: empty file, no header row")
-            lines = lines.slice(0, 0)
-        else:
-            header = bytes(lines.column("raw")[0].as_py()).decode("utf-8", "replace").strip()
-            expected = ",".join(feed.column_names)
-            if header != expected:
-                got = header.split(",")
-                missing = [c for c in feed.column_names if c not in got]
-                extra = [c for c in got if c not in feed.column_names]
-                result.problems.append(
-                    f"{feed.file}: header does not match the feed format"
-                    f" (missing: {', '.join(missing) or '-'}; unexpected: {', '.join(extra) or '-'})")
-            lines = lines.slice(1)
-    if result.problems:
-        return result
-    con.register("lines", lines)
+def read_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> Batch:
+    """Read and check every file of `drops` (none skipped here): records in temp tables."""
+    batch = Batch([DropResult(d) for d in drops])
+    by_feed: dict[str, list[FileInput]] = {}
+    # Hashing and counting lines release the interpreter: two drops at a time, on two cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        inputs = list(pool.map(_inputs, batch.drops, [n * len(FEEDS) for n in range(len(batch.drops))]))
+    for result, drop_inputs in zip(batch.drops, inputs):
+        for feed, item in drop_inputs:
+            file_result = FileResult(feed, item.file_id, problems=item.problems)
+            result.files.append(file_result)
+            batch.files[item.file_id] = (result, file_result)
+            by_feed.setdefault(feed.table, []).append(item)
+    for table, items in by_feed.items():
+        feed = next(f for f in FEEDS if f.table == table)
+        read = read_feed(con, feed, items, f"records_{table}")
+        records = batch.records[table] = FeedRecords(read, duplicates(con, feed, read.table))
+        for file_id, (problem, critical) in json_field_problems(con, feed, read.table).items():
+            file_result = batch.files[file_id][1]
+            (file_result.problems if critical else file_result.notes).append(problem)
+        for file_id, read_count, rejected in con.sql(f"""
+                SELECT _file_id, count(*), count(*) FILTER (WHERE NOT ({records.good()}))
+                FROM {read.table} AS t WHERE NOT t._blank GROUP BY 1
+                UNION ALL SELECT _file_id, count(*), count(*) FROM ({read.rejected()}) GROUP BY 1""").fetchall():
+            file_result = batch.files[file_id][1]
+            file_result.read += read_count
+            file_result.rejected += rejected
+    return batch
+
+
+def _judge(con: duckdb.DuckDBPyConnection, batch: Batch, gate: Gate | None) -> None:
+    for result in batch.drops:
+        result.validations = [Outcome(f.feed.table, FILE_PROBLEM, False, critical, details=text)
+                              for f in result.files
+                              for text, critical in [(p, True) for p in f.problems] + [(n, False) for n in f.notes]]
+    if gate is not None:
+        gate(con, batch)
+    for result in batch.drops:
+        result.status = "rejected" if result.problems else "loaded"
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """The accepted drops' good rows to raw, with their lineage, and their bad rows to quarantine."""
+    owners = [(file_id, r, f) for file_id, (r, f) in batch.files.items() if r.status == "loaded"]
+    con.register("batch_lineage", pa.table({
+        "_file_id": pa.array([i for i, _, _ in owners], pa.int32()),
+        "_load_id": [r.load_id for _, r, _ in owners],
+        "_source": [r.drop.source for _, r, _ in owners],
+        "_extract_date": pa.array([r.drop.extract_date for _, r, _ in owners], pa.date32()),
+        "_file": [f.feed.file for _, _, f in owners]}))
     try:
-        result.rows = con.sql(parse_sql(feed)).to_arrow_table()
+        for table, records in batch.records.items():
+            columns = ", ".join(next(f for f in FEEDS if f.table == table).column_names)
+            con.execute(f"""INSERT INTO raw.{table}
+                            SELECT {columns}, l._load_id, l._source, l._extract_date, l._file, c._line_no, ?
+                            FROM ({records.read.accepted(records.good())}) AS c
+                            JOIN batch_lineage AS l USING (_file_id)""", [now])
+            con.execute(f"""INSERT INTO quarantine.rows
+                            SELECT l._load_id, l._source, l._extract_date, l._file, c._line_no, c._raw, c._reason, ?
+                            FROM ({records.bad()}) AS c JOIN batch_lineage AS l USING (_file_id)""", [now])
     finally:
-        con.unregister("lines")
-    return result
+        con.unregister("batch_lineage")
 
 
-def _record(con, drop: Drop, checksum: str, status: str, load_id: str | None,
-            result: DropResult, now: dt.datetime) -> None:
-    con.execute(
-        "INSERT OR REPLACE INTO audit.drops VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [drop.source, drop.extract_date, checksum, status, load_id, result.read, result.loaded,
-         result.quarantined, "; ".join(result.problems) or None, now])
+def _write_ledger(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """Every drop of the batch in the ledger, loaded or rejected, with what its checks found."""
+    ledger.record(con, batch.drops, now)
+    validations.record(con, validations.DROP, [(r.load_id, r.drop.name, r.validations) for r in batch.drops], now)
 
 
-def _insert(con, table_sql: str, select_sql: str, rows: pa.Table, params: list) -> None:
-    con.register("parsed", rows)
-    try:
-        con.execute(f"INSERT INTO {table_sql} {select_sql}", params)
-    finally:
-        con.unregister("parsed")
-
-
-def _write_file(con, load_id: str, drop: Drop, result: FileResult, now: dt.datetime) -> None:
-    feed = result.feed
-    columns = ", ".join(feed.column_names)
-    lineage = [load_id, drop.source, drop.extract_date, feed.file, now]
-    _insert(con, f"raw.{feed.table}",
-            f"SELECT {columns}, ?, ?, ?, ?, _line_no, ? FROM parsed "
-            f"WHERE reject_reason IS NULL ORDER BY _line_no", result.rows, lineage)
-    _insert(con, "quarantine.rows",
-            "SELECT ?, ?, ?, ?, _line_no, raw_text, reject_reason, ? FROM parsed "
-            "WHERE reject_reason IS NOT NULL ORDER BY _line_no", result.rows, lineage)
-
-
-def drop_state(con: duckdb.DuckDBPyConnection, drop: Drop) -> tuple[str, str] | None:
-    """(status, checksum) of a drop already seen, or None."""
-    rows = con.execute("SELECT status, checksum FROM audit.drops WHERE source = ? AND extract_date = ?",
-                       [drop.source, drop.extract_date]).fetchall()
-    return rows[0] if rows else None
-
-
-def parse_drop(con: duckdb.DuckDBPyConnection, drop: Drop) -> DropResult:
-    """Parse every file of a drop; status `skipped` (nothing parsed) when it is already loaded,
-    or was rejected with this same content."""
-    checksum = drop.checksum()
-    seen = drop_state(con, drop)
-    if seen is not None and (seen[0] == "loaded" or seen[1] == checksum):
-        return DropResult(drop, checksum, "skipped")
-    result = DropResult(drop, checksum, "loaded")
-    result.files = [parse_file(con, drop, feed) for feed in files_of(drop.source)]
-    return result
-
-
-def write_drop(con: duckdb.DuckDBPyConnection, result: DropResult, checks: list[DropCheck] = (),
-               now: dt.datetime | None = None) -> DropResult:
-    """Check a parsed drop, then load it (or record it rejected) in one transaction."""
-    if result.status == "skipped":
-        return result
-    now = now or dt.datetime.now(dt.timezone.utc)
-    drop, checksum = result.drop, result.checksum
-    result.validations = [Outcome(f.feed.table, "file_readable_with_declared_header", False, details=p)
-                          for f in result.files for p in f.problems]
-    if result.checkable:
-        for check in checks:
-            result.validations.extend(Outcome.coerce(o) for o in check(con, drop, result.files))
-    result.problems = [o.problem for o in result.validations if o.blocks]
-    load_id = f"{drop.name}/{checksum[:12]}"
+def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """One transaction: the accepted drops' rows, and every drop's ledger entries and checks.
+    Rows carry their line, so their order in `raw` is free: DuckDB may then insert in parallel."""
+    con.sql("SET preserve_insertion_order = false")
     con.begin()
     try:
-        if result.problems:
-            result.status = "rejected"
-            _record(con, drop, checksum, "rejected", None, result, now)
-        else:
-            for file_result in result.files:
-                _write_file(con, load_id, drop, file_result, now)
-            _record(con, drop, checksum, "loaded", load_id, result, now)
-        validations.record(con, load_id, validations.DROP, drop.name, result.validations, now)
+        _write_rows(con, batch, now)
+        _write_ledger(con, batch, now)
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return result
+    finally:
+        con.sql("RESET preserve_insertion_order")
 
 
-def load_drop(con: duckdb.DuckDBPyConnection, drop: Drop, checks: list[DropCheck] = (),
-              now: dt.datetime | None = None) -> DropResult:
-    """Load one drop unless it is already loaded (or rejected with the same content)."""
-    return write_drop(con, parse_drop(con, drop), checks, now)
+def load_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,
+               now: dt.datetime | None = None) -> list[DropResult]:
+    """Read, check, judge and write `drops` (not yet loaded) as one batch."""
+    batch = read_batch(con, drops)
+    try:
+        _judge(con, batch, gate)
+        _write(con, batch, now or dt.datetime.now(dt.timezone.utc))
+    finally:
+        for records in batch.records.values():
+            records.drop()
+    return batch.drops
+
+
+def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Drop], list[DropResult]]:
+    """(drops to load, results of the others). A loaded drop is skipped, unless its content
+    changed since (status `changed`: drops are immutable). A rejected drop offered again
+    unchanged stays rejected; with new content (a corrected re-delivery) it is loaded."""
+    known = ledger.entries(con, drops)
+    todo, others = [], []
+    for drop in drops:
+        entry = known.get((drop.source, drop.extract_date))
+        if entry is None:
+            todo.append(drop)
+        elif entry.unchanged(drop):
+            if entry.files and ledger.fingerprint(drop) != entry.files:
+                ledger.touch(con, drop)  # same content, touched files: no hashing next time
+            note = f"rejected earlier and offered again unchanged: {entry.problems}" if entry.status == "rejected" \
+                else None
+            others.append(DropResult(drop, entry.checksum, "skipped" if entry.status == "loaded" else "rejected",
+                                     note=note))
+        elif entry.status == "loaded":
+            others.append(DropResult(drop, drop.checksum(), "changed", note=(
+                f"its content changed after it was loaded (loaded {entry.checksum[:12]}, now "
+                f"{drop.checksum()[:12]}); a drop is immutable: put back what was delivered, and send "
+                f"a correction as a new drop")))
+        else:
+            todo.append(drop)
+    return todo, others
+
+
+def load_drops(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,
+               now: dt.datetime | None = None) -> list[DropResult]:
+    """Load, as one batch, every drop of `drops` not loaded yet."""
+    ensure_schema(con)
+    todo, skipped = pending(con, drops)
+    return skipped + (load_batch(con, todo, gate, now) if todo else [])

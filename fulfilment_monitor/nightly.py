@@ -17,21 +17,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fulfilment_monitor import db as database
-from fulfilment_monitor.errors import DropRejected, UserError
+from fulfilment_monitor.errors import DropRejected, UserError, one_line
 from fulfilment_monitor.feeds import SOURCES
-from fulfilment_monitor.settings import DEFAULT_DB, SAMPLE_LANDING, end_of, iso, work_db_for
+from fulfilment_monitor import settings
+from fulfilment_monitor.settings import end_of, iso, work_db_for
 
 log = logging.getLogger(__name__)
-
-LANDING_ENV = "FULFILMENT_LANDING"
-DB_ENV = "FULFILMENT_DB"
-
 
 @dataclass(frozen=True)
 class Window:
@@ -51,37 +46,18 @@ def window(logical_date: dt.datetime | dt.date) -> Window:
     return Window(day, end_of(day))
 
 
-def landing_path(value: str | os.PathLike | None = None) -> Path:
-    """The landing zone: the value given, else $FULFILMENT_LANDING, else the sample landing zone."""
-    return Path(value or os.environ.get(LANDING_ENV) or SAMPLE_LANDING)
-
-
-def db_path(value: str | os.PathLike | None = None) -> Path:
-    """The published database: the value given, else $FULFILMENT_DB, else data/fulfilment.duckdb."""
-    return Path(value or os.environ.get(DB_ENV) or DEFAULT_DB)
-
-
 def reports_path(db: Path) -> Path:
     """Rendered reports live beside the published database."""
     return db.parent / "reports"
-
-
-def rejected_drops(work: Path, source: str, until: dt.date) -> list[tuple[str, str]]:
-    """Drops of a source up to a date whose current content the ledger rejected: (name, why)."""
-    with database.connect(work) as con:
-        rows = database.query(con, """
-            SELECT source || '/' || CAST(extract_date AS VARCHAR), coalesce(problems, 'rejected')
-            FROM audit.drops WHERE status = 'rejected' AND source = ? AND extract_date <= ?
-            ORDER BY extract_date""", [source, until])
-    return [(name, why) for name, why in rows]
 
 
 def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> dict:
     """Load the complete drops of one source extracted up to D into the work database.
 
     Raises DropRejected while any of them stands rejected, including one rejected by an
-    earlier run: the rules would run on facts with a hole in them, and retrying cannot
-    help. A corrected re-delivery (new content) is loaded and clears it.
+    earlier run and offered again unchanged, or changed after it was loaded: the rules would
+    run on facts with a hole in them, and retrying cannot help. A corrected re-delivery (new
+    content) is loaded and clears it.
     """
     from fulfilment_monitor import pipeline
     from fulfilment_monitor.publish import bootstrap_work
@@ -102,10 +78,9 @@ def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: 
         "rows_quarantined": sum(r.quarantined for r in loaded),
     }
     log.info("ingest %s up to %s: %s", source, span.extract_date, summary)
-    rejected = rejected_drops(work, source, span.extract_date)
-    if rejected:
-        raise DropRejected("drop rejected, fix and re-deliver it: "
-                           + "; ".join(f"{name} ({why})" for name, why in rejected))
+    problem = pipeline.blocked(results)
+    if problem:
+        raise DropRejected(problem)
     return summary
 
 
@@ -147,28 +122,31 @@ def _parser() -> argparse.ArgumentParser:
         if name == "ingest":
             step.add_argument("source", choices=SOURCES)
         step.add_argument("date", type=dt.date.fromisoformat, help="the logical date D (YYYY-MM-DD)")
-        step.add_argument("--db", type=Path, default=None, help=f"default: ${DB_ENV} or data/fulfilment.duckdb")
+        step.add_argument("--db", type=Path, default=None, help=f"default: ${settings.DB.env} or data/fulfilment.duckdb")
         if name == "report":
             step.add_argument("--out", type=Path, default=None)
             step.add_argument("--send", action="store_true", help="email it (SMTP settings from the environment)")
         else:
-            step.add_argument("--landing", type=Path, default=None, help=f"default: ${LANDING_ENV} or the sample")
+            step.add_argument("--landing", type=Path, default=None, help=f"default: ${settings.LANDING.env} or the sample")
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    db = db_path(args.db)
+    logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
+    db = settings.database(args.db)
     try:
         if args.step == "ingest":
-            print(ingest(args.source, args.date, landing_path(args.landing), db))
+            print(ingest(args.source, args.date, settings.landing(args.landing), db))
         elif args.step == "transform":
-            print(transform(args.date, landing_path(args.landing), db))
+            print(transform(args.date, settings.landing(args.landing), db))
         else:
             print(report(args.date, db, args.out, args.send))
-    except UserError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
+        if settings.debug() and not isinstance(exc, UserError):
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
     return 0
 

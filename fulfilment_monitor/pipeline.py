@@ -15,9 +15,9 @@ from tqdm import tqdm
 
 from fulfilment_monitor import db as database
 from fulfilment_monitor import transform, validate
-from fulfilment_monitor.errors import DropRejected, UserError
-from fulfilment_monitor.landing import Drop, complete_drops
-from fulfilment_monitor.load import DropResult, ensure_schema, parse_drop, write_drop
+from fulfilment_monitor.errors import DropRejected, UserError, describe_os_error
+from fulfilment_monitor.landing import Drop, Landing, scan
+from fulfilment_monitor.load import DropResult, ensure_schema, load_drops
 from fulfilment_monitor.publish import bootstrap_work, publish
 from fulfilment_monitor.settings import end_of, work_db_for
 
@@ -30,9 +30,13 @@ class RunResult:
     exceptions: dict[str, int] = field(default_factory=dict)
     rebuilt: str | None = None  # why the models were rebuilt in full (None: incremental)
 
+    notes: list[str] = field(default_factory=list)  # drops waiting for files, entries ignored
+
     @property
     def rejected(self) -> list[DropResult]:
-        return [d for d in self.drops if d.status == "rejected"]
+        """Drops standing between the run and publishing: rejected (now or before, unchanged
+        since) or changed after they were loaded."""
+        return [d for d in self.drops if d.status in ("rejected", "changed")]
 
 
 def _ensure_run_table(con) -> None:
@@ -56,6 +60,21 @@ def _record_run(work: Path, result: RunResult, started: dt.datetime, status: str
              sum(d.loaded for d in loaded), sum(d.quarantined for d in loaded), message])
 
 
+def _mark(database_path: Path, run_id: str, status: str, message: str | None = None) -> None:
+    """Set a recorded run's status (and message) in one database file."""
+    with database.connect(database_path) as con:
+        con.execute("UPDATE audit.runs SET status = ?, message = ?, finished_at = ? WHERE run_id = ?",
+                    [status, message, dt.datetime.now(dt.timezone.utc), run_id])
+
+
+def _no_drops(work: Path, landing: Path, notes: list[str]) -> None:
+    """A landing zone with no drop ready, and none loaded before: say what was there instead."""
+    with database.connect(work) as con:
+        loaded = database.query(con, "SELECT count(*) FROM audit.drops WHERE status = 'loaded'")[0][0]
+    if not loaded:
+        raise UserError(f"no complete drop in {landing} to load" + (f" ({'; '.join(notes)})" if notes else ""))
+
+
 def default_as_of(work: Path) -> dt.datetime:
     """The end of the latest complete extract date loaded so far."""
     with database.connect(work) as con:
@@ -65,9 +84,9 @@ def default_as_of(work: Path) -> dt.datetime:
     return end_of(latest)
 
 
-# Drops parsed and checked together, up to about this many bytes of files: GX's fixed cost
-# is paid once per feed file per batch, and a batch's parsed rows stay well within memory.
-BATCH_BYTES = 256 * 2**20
+# Drops read and checked together, up to about this many bytes of files: the readers and the
+# gate pay their fixed costs once per batch, and a batch stays well within memory.
+BATCH_BYTES = 1024 * 2**20
 
 
 def _batches(drops: list[Drop]):
@@ -83,26 +102,32 @@ def _batches(drops: list[Drop]):
 
 
 def load_new_drops(landing: Path, work: Path, until: dt.date | None = None,
-                   sources: tuple[str, ...] | None = None) -> list[DropResult]:
-    """Load every complete drop not loaded yet (optionally only up to a date / some sources),
-    each in its own transaction, oldest first."""
-    drops: list[Drop] = [d for d in complete_drops(landing)
+                   sources: tuple[str, ...] | None = None, found: Landing | None = None) -> list[DropResult]:
+    """Load every ready drop not loaded yet (optionally only up to a date / some sources),
+    oldest first, in batches of whole drops (each batch one transaction)."""
+    drops: list[Drop] = [d for d in (found or scan(landing)).drops
                          if (until is None or d.extract_date <= until)
                          and (sources is None or d.source in sources)]
     results = []
-    checks = validate.drop_checks()
+    gate = validate.DropGate()
     with database.connect(work) as con, tqdm(total=len(drops), desc="loading drops", unit="drop",
                                              disable=None, leave=False) as progress:
         ensure_schema(con)
         for batch in _batches(drops):
-            parsed = [parse_drop(con, drop) for drop in batch]
-            for check in checks:
-                if hasattr(check, "prepare"):
-                    check.prepare(con, parsed)
-            for result in parsed:
-                results.append(write_drop(con, result, checks))
-                progress.update()
+            results.extend(load_drops(con, batch, gate))
+            progress.update(len(batch))
     return results
+
+
+def blocked(results: list[DropResult]) -> str | None:
+    """One line naming every drop that stands between a run and publishing, and why; or None."""
+    stopped = [r for r in results if r.status in ("rejected", "changed")]
+    if not stopped:
+        return None
+    named = "; ".join(f"{r.drop.name} ({'; '.join(r.problems)})" for r in stopped)
+    what = "drop rejected" if len(stopped) == 1 else f"{len(stopped)} drops rejected"
+    return (f"{what}, nothing of it loaded and nothing published: {named}. Fix and re-deliver "
+            f"(new content in the same folder is loaded by the next run)")
 
 
 def build_and_check(work: Path, as_of: dt.datetime, result: RunResult, full_refresh: bool = False) -> None:
@@ -120,22 +145,33 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
         until: dt.date | None = None, full_refresh: bool = False) -> RunResult:
     """The whole nightly job. Raises UserError (published database untouched) on failure.
     `full_refresh` rebuilds the incremental models from all the data known at T."""
-    complete_drops(landing)  # a bad landing zone fails here, before any database is touched
+    if published.is_dir():
+        raise UserError(f"--db {published} is a folder: name the database file to publish (e.g. {published}/fulfilment.duckdb)")
+    found = scan(landing)  # a bad landing zone fails here, before any database is touched
     work = work_db_for(published)
     bootstrap_work(work, published)
     started = dt.datetime.now(dt.timezone.utc)
-    result = RunResult(run_id=uuid.uuid4().hex[:12], as_of=as_of or started)
+    result = RunResult(run_id=uuid.uuid4().hex[:12], as_of=as_of or started, notes=found.notes())
     try:
-        result.drops = load_new_drops(landing, work, until)
+        result.drops = load_new_drops(landing, work, until, found=found)
+        problem = blocked(result.drops)
+        if problem:
+            raise DropRejected(problem)
+        if not result.drops and not as_of:
+            _no_drops(work, landing, result.notes)
         result.as_of = as_of or default_as_of(work)
-        if result.rejected:
-            names = ", ".join(f"{d.drop.name} ({'; '.join(d.problems)})" for d in result.rejected)
-            raise DropRejected(f"drop rejected, nothing of it loaded and nothing published: {names}")
         build_and_check(work, result.as_of, result, full_refresh)
     except UserError as exc:
         _record_run(work, result, started, "failed", str(exc))
         validate.write_page(work)  # what rejected the drop or blocked publishing, for a person to read
         raise
-    _record_run(work, result, started, "published", None)
-    publish(work, published)
+    # Recorded as published in the copy only, before it is renamed; here once it was.
+    _record_run(work, result, started, "publishing", None)
+    try:
+        publish(work, published, seal=lambda copy: _mark(copy, result.run_id, "published"))
+    except OSError as exc:
+        reason = describe_os_error(exc)
+        _mark(work, result.run_id, "failed", f"publishing failed: {reason}")
+        raise UserError(f"publishing {published} failed ({reason}); the previous database is kept") from None
+    _mark(work, result.run_id, "published")
     return result

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from fulfilment_monitor import db
@@ -49,24 +50,39 @@ def compact(work: Path) -> None:
     """Rewrite the work database into a fresh file holding only its data (COPY FROM DATABASE)."""
     fresh = work.with_name(f".{work.name}.compacting")
     fresh.unlink(missing_ok=True)
-    with db.connect(work) as con:
-        source = db.query(con, "SELECT current_database()")[0][0]
-        con.execute(f"ATTACH '{fresh}' AS compacted")
-        con.sql(f'COPY FROM DATABASE "{source}" TO compacted')
-        con.sql("DETACH compacted")
-    _fsync(fresh)
-    os.replace(fresh, work)
+    try:
+        with db.connect(work) as con:
+            source = db.query(con, "SELECT current_database()")[0][0]
+            con.execute(f"ATTACH '{fresh}' AS compacted")
+            con.sql(f'COPY FROM DATABASE "{source}" TO compacted')
+            con.sql("DETACH compacted")
+        _fsync(fresh)
+        os.replace(fresh, work)
+    except BaseException:
+        fresh.unlink(missing_ok=True)  # a full disk or a kill leaves the work database as it was
+        raise
 
 
-def publish(work: Path, published: Path) -> None:
-    """Copy `work` to `published` in one rename, after folding its write-ahead log into it."""
+def publish(work: Path, published: Path, seal: Callable[[Path], None] | None = None) -> None:
+    """Copy `work` to `published` in one rename, after folding its write-ahead log into it, and
+    compacting it first when too much of it is free space.
+
+    `seal(copy)` may finish the copy before it is renamed (the run records itself published
+    there). A copy that fails (a full disk, a kill) is removed: only a whole one is renamed.
+    """
     if _checkpoint(work) > MAX_FREE:
         compact(work)
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
-    shutil.copyfile(work, staging)
-    _fsync(staging)
-    os.replace(staging, published)
+    try:
+        shutil.copyfile(work, staging)
+        if seal is not None:
+            seal(staging)
+        _fsync(staging)
+        os.replace(staging, published)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
     _fsync(published.parent)  # the rename itself survives a crash
 
 

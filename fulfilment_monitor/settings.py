@@ -1,23 +1,239 @@
-"""Where things live by default, and how a run's reference time T is read."""
+"""The one configuration module: every setting, with its environment variable and its default.
+
+Nothing else in the package (nor the DAG) reads the environment: the rest asks here, at call
+time, so a changed variable counts from the next call. The README's table of settings is
+`SETTINGS` (a test keeps the two equal). The exception catalogue's thresholds are dbt vars
+(dbt_project/dbt_project.yml), not settings.
+
+Two kinds of place:
+
+- what the package reads (the dbt project and models, the expectation suites, the report's
+  templates) travels with the installed package and is found through it (`RESOURCES`);
+- the data it works on (landing zone, published database, Airflow's home, the DAG folder) is
+  under one root, `$FULFILMENT_ROOT`, by default the current directory (the repository's
+  folder for `make run` and the tests).
+
+Also here: how a run's reference time T is read, and the work database's name.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from importlib import resources
 from pathlib import Path
 
 from fulfilment_monitor.errors import UserError
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+
+@dataclass(frozen=True)
+class Setting:
+    env: str  # the environment variable
+    default: str  # as a person reads it
+    meaning: str
+
+
+def _s(env: str, default: str, meaning: str) -> Setting:
+    return Setting(env, default, meaning)
+
+
+ROOT_SETTING = _s("FULFILMENT_ROOT", "the current directory",
+                  "where `data/`, `dags/` and `airflow_home/` are")
+LANDING = _s("FULFILMENT_LANDING", "`data/sample/landing`",
+             "landing zone read by `run` and the DAG (also an Airflow Variable of that name, which wins)")
+DB = _s("FULFILMENT_DB", "`data/fulfilment.duckdb`",
+        "the published database (also an Airflow Variable of that name, which wins)")
+DBT_THREADS = _s("FULFILMENT_DBT_THREADS", "2", "threads of the dbt build")
+SMTP_HOST = _s("FULFILMENT_SMTP_HOST", "none (required by `report --send`)",
+               "SMTP server of the report (the DAG uses its `smtp_default` connection instead)")
+SMTP_PORT = _s("FULFILMENT_SMTP_PORT", "25 (465 with SSL)", "its port")
+SMTP_USER = _s("FULFILMENT_SMTP_USER", "none", "login, when set")
+SMTP_PASSWORD = _s("FULFILMENT_SMTP_PASSWORD", "none", "password of the login")
+SMTP_STARTTLS = _s("FULFILMENT_SMTP_STARTTLS", "false", "`true`: upgrade the connection with STARTTLS")
+SMTP_SSL = _s("FULFILMENT_SMTP_SSL", "false", "`true`: connect over SSL")
+SMTP_TIMEOUT = _s("FULFILMENT_SMTP_TIMEOUT", "30", "seconds to wait for the server")
+REPORT_FROM = _s("FULFILMENT_REPORT_FROM", "`FULFILMENT_ALERT_FROM`",
+                 "sender of the report (the `smtp_default` connection's `from_email` wins in Airflow)")
+REPORT_TO = _s("FULFILMENT_REPORT_TO", "`FULFILMENT_ALERT_TO`", "recipients of the report, comma-separated")
+ALERT_FROM = _s("FULFILMENT_ALERT_FROM", "fulfilment-monitor@localhost", "sender of the DAG's failure alerts")
+ALERT_TO = _s("FULFILMENT_ALERT_TO", "fulfilment-ops@localhost",
+              "recipients of the DAG's failure alerts, comma-separated")
+RETRY_DELAY = _s("FULFILMENT_RETRY_DELAY_SECONDS", "60",
+                 "the DAG's first retry delay (doubling up to 20 minutes)")
+DEBUG = _s("FULFILMENT_DEBUG", "false", "`true`: a failing command shows its traceback, not only its one line")
+
+GATE_PREFIX = "FULFILMENT_GATE_"
+# The drop gate's thresholds (validation/settings.py holds their defaults): field -> meaning.
+GATE_MEANINGS = {
+    "max_bad_row_share": "a file quarantining a larger share of its rows rejects its drop...",
+    "bad_rows_tolerated": "...unless it has at most this many bad rows",
+    "volume_history_drops": "volume check: a file's rows are compared with the median of this many earlier drops",
+    "volume_min_history": "fewer earlier drops than this: no volume check",
+    "volume_min_median_rows": "a smaller usual volume is too small to judge",
+    "volume_low_ratio": "below median x this: a collapse, the drop is rejected",
+    "volume_high_ratio": "above median x this: a flood, the drop is rejected",
+}
+
+
+def _gate_settings() -> tuple[Setting, ...]:
+    from fulfilment_monitor.validation.settings import GateSettings
+
+    defaults = GateSettings()
+    return tuple(_s(GATE_PREFIX + f.name.upper(), str(getattr(defaults, f.name)), GATE_MEANINGS[f.name])
+                 for f in fields(GateSettings))
+
+
+SETTINGS: tuple[Setting, ...] = (
+    ROOT_SETTING, LANDING, DB, DBT_THREADS,
+    SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_SSL, SMTP_TIMEOUT,
+    REPORT_FROM, REPORT_TO, ALERT_FROM, ALERT_TO, RETRY_DELAY, DEBUG,
+    *_gate_settings(),
+)
+
+# Airflow: the Variables the DAG reads (same names as the environment variables) and its connection.
+LANDING_VARIABLE = LANDING.env
+DB_VARIABLE = DB.env
+SMTP_CONN_ID = "smtp_default"
+
+
+def _read(setting: Setting, environ: Mapping[str, str] | None) -> str | None:
+    value = (os.environ if environ is None else environ).get(setting.env)
+    return value if value is None or value.strip() else None  # empty counts as unset
+
+
+def _flag(setting: Setting, environ) -> bool:
+    value = (_read(setting, environ) or "false").strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no"):
+        raise UserError(f"{setting.env}={value!r} is not true or false")
+    return value in ("true", "1", "yes")
+
+
+def _number(setting: Setting, environ, default, kind=int):
+    text = _read(setting, environ)
+    if text is None:
+        return default
+    try:
+        return kind(text)
+    except ValueError:
+        raise UserError(f"{setting.env}={text!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+def _addresses(setting: Setting, environ) -> list[str]:
+    return [a.strip() for a in (_read(setting, environ) or "").split(",") if a.strip()]
+
+
+# --- places -----------------------------------------------------------------------------------
+
+def root(environ: Mapping[str, str] | None = None) -> Path:
+    """The folder holding data/, dags/ and airflow_home/."""
+    return Path(_read(ROOT_SETTING, environ) or Path.cwd()).absolute()
+
+
+ROOT = root()
+REPO = ROOT  # the name older code imports
+DATA = ROOT / "data"
 SAMPLE_LANDING = DATA / "sample" / "landing"
 DEFAULT_DB = DATA / "fulfilment.duckdb"
-DBT_PROJECT = REPO / "dbt_project"
-EXPECTATIONS = REPO / "expectations"
+DAGS_FOLDER = ROOT / "dags"
+AIRFLOW_HOME = ROOT / "airflow_home"
+
+PACKAGE = Path(str(resources.files("fulfilment_monitor")))
+RESOURCES = PACKAGE / "resources"  # links to the repository's folders; copied into a built wheel
+DBT_PROJECT = RESOURCES / "dbt_project"
+EXPECTATIONS = RESOURCES / "expectations"
+TEMPLATES = PACKAGE / "report" / "templates"
+
+
+def landing(value: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The landing zone: the value given, else $FULFILMENT_LANDING, else the sample's."""
+    return Path(value or _read(LANDING, environ) or root(environ) / "data" / "sample" / "landing")
+
+
+def database(value: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Path:
+    """The published database: the value given, else $FULFILMENT_DB, else data/fulfilment.duckdb."""
+    return Path(value or _read(DB, environ) or root(environ) / "data" / "fulfilment.duckdb")
 
 
 def work_db_for(published: Path) -> Path:
     """The private database the pipeline writes; analysts only ever see the published copy."""
     return published.with_name(published.stem + ".work" + (published.suffix or ".duckdb"))
 
+
+# --- the pipeline ------------------------------------------------------------------------------
+
+def dbt_threads(environ: Mapping[str, str] | None = None) -> int:
+    threads = _number(DBT_THREADS, environ, 2)
+    if threads < 1:
+        raise UserError(f"{DBT_THREADS.env}={threads} must be at least 1")
+    return threads
+
+
+def gate(environ: Mapping[str, str] | None = None):
+    """The drop gate's thresholds: GateSettings' defaults, each overridable by FULFILMENT_GATE_<FIELD>."""
+    from fulfilment_monitor.validation.settings import GateSettings
+
+    settings = GateSettings()
+    for f, setting in zip(fields(GateSettings), _gate_settings()):
+        default = getattr(settings, f.name)
+        settings = replace(settings, **{f.name: _number(setting, environ, default, type(default))})
+    return settings
+
+
+def retry_delay(environ: Mapping[str, str] | None = None) -> dt.timedelta:
+    return dt.timedelta(seconds=_number(RETRY_DELAY, environ, 60.0, float))
+
+
+# --- email -------------------------------------------------------------------------------------
+
+SMTP_TIMEOUT_SECONDS = 30  # whatever names the server: the environment or Airflow's connection
+
+
+def smtp_port(use_ssl: bool) -> int:
+    return 465 if use_ssl else 25
+
+
+def smtp(environ: Mapping[str, str] | None = None) -> dict:
+    """The report's SMTP server from FULFILMENT_SMTP_*, in the form report.smtp.from_dict takes."""
+    host = _read(SMTP_HOST, environ)
+    if not host:
+        raise UserError(f"{SMTP_HOST.env} is not set: say which SMTP server sends the report")
+    use_ssl = _flag(SMTP_SSL, environ)
+    return {"host": host.strip(), "port": _number(SMTP_PORT, environ, smtp_port(use_ssl)),
+            "user": _read(SMTP_USER, environ), "password": _read(SMTP_PASSWORD, environ),
+            "starttls": _flag(SMTP_STARTTLS, environ), "ssl": use_ssl,
+            "timeout": _number(SMTP_TIMEOUT, environ, SMTP_TIMEOUT_SECONDS)}
+
+
+def alert_sender(environ: Mapping[str, str] | None = None) -> str:
+    return _read(ALERT_FROM, environ) or ALERT_FROM.default
+
+
+def alert_recipients(environ: Mapping[str, str] | None = None) -> list[str]:
+    return _addresses(ALERT_TO, environ) or [ALERT_TO.default]
+
+
+def report_sender(environ: Mapping[str, str] | None = None) -> str:
+    return _read(REPORT_FROM, environ) or alert_sender(environ)
+
+
+def report_recipients(environ: Mapping[str, str] | None = None) -> list[str]:
+    if _read(REPORT_TO, environ) is not None:
+        recipients = _addresses(REPORT_TO, environ)
+        if not recipients:
+            raise UserError(f"{REPORT_TO.env} names no recipient")
+        return recipients
+    return alert_recipients(environ)
+
+
+# --- child processes ---------------------------------------------------------------------------
+
+def environment(**overrides: str) -> dict[str, str]:
+    """This process's environment with `overrides`, for a command it starts (Airflow's)."""
+    return {**os.environ, **overrides}
+
+
+# --- time --------------------------------------------------------------------------------------
 
 def parse_as_of(text: str) -> dt.datetime:
     """An ISO timestamp; one without an offset is read as UTC. Always returned in UTC."""
@@ -37,3 +253,8 @@ def end_of(day: dt.date) -> dt.datetime:
 
 def iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def debug(environ: Mapping[str, str] | None = None) -> bool:
+    """A failing command shows its traceback, not only its one line."""
+    return _flag(DEBUG, environ)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fulfilment_monitor import db as database
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DBT_PROJECT, iso
+from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, iso
 
 # T reaches dbt through the environment, not --vars: a new var makes dbt re-parse the whole
 # project (about 2 s a night); an environment variable read only at execution does not.
@@ -34,7 +34,8 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
     # dbt's artefacts live beside the database, so concurrent runs on different databases never collide.
     artefacts = db.resolve().parent / "dbt"
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-               "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs")]
+               "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs"),
+               "--threads", str(dbt_threads())]
     flags = ["--quiet"] if quiet else []
     result = dbtRunner(manifest=manifest).invoke([*flags, *command])
     if result.success:

@@ -5,8 +5,8 @@ pipeline calls, plus the page that shows what was checked.
 """
 from __future__ import annotations
 
-from fulfilment_monitor.validation.drop_gate import drop_checks
+from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.mart_gate import validate_marts
 from fulfilment_monitor.validation.page import write_page
 
-__all__ = ["drop_checks", "validate_marts", "write_page"]
+__all__ = ["DropGate", "validate_marts", "write_page"]

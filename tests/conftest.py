@@ -1,9 +1,18 @@
-"""Shared test helpers: run the CLI as a user would, write landing-zone drops by hand."""
+"""Shared test helpers: run the CLI as a user would, write landing-zone drops by hand; and the
+data sets every module shares (session fixtures: made once, read-only, copy before changing).
+
+- `generated`: the generator's 240-order, 16-day landing zone and truth (seed 7);
+- `sample_run`: the bundled sample (data/sample, = `make sample`) published by the real CLI.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import fcntl
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -13,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from fulfilment_monitor import db, load
-from fulfilment_monitor.settings import REPO
+REPO = Path(__file__).resolve().parent.parent  # the repository: tests run from its checkout
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 
@@ -22,6 +31,18 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     """Run `python -m fulfilment_monitor` as a user would."""
     return subprocess.run([sys.executable, "-m", "fulfilment_monitor", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
+
+
+def kill_when(script: str, *args: str, marker: str) -> None:
+    """Run `python -c script args…` and kill it with SIGKILL, as a crash would, once it prints
+    `marker` (the script stalls there, at the point the test wants it killed)."""
+    task = subprocess.Popen([sys.executable, "-c", script, *args], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert task.stdout.readline().strip() == marker
+    finally:
+        task.send_signal(signal.SIGKILL)
+        task.wait(timeout=30)
+    assert task.returncode == -signal.SIGKILL
 
 
 def write_drop(landing: Path, source: str, day: str, files: dict[str, str | bytes],
@@ -87,3 +108,49 @@ def landing(tmp_path: Path) -> Path:
     path = tmp_path / "landing"
     path.mkdir()
     return path
+
+
+GENERATED_START, GENERATED_DAYS = dt.date(2026, 10, 1), 16  # 16 days: the generator's minimum
+SAMPLE = REPO / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Path:
+    """`out/landing` and `out/truth` of 240 orders over 16 days, seed 7. Read-only: copy to damage."""
+    from fulfilment_monitor.generate import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, orders=240, days=GENERATED_DAYS, start=GENERATED_START, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> tuple[Path, Path, str]:
+    """(sample folder, published database, the CLI's output): `run` on the bundled sample, once
+    per test run, even with several xdist workers (the first makes it, under a lock, in the
+    folder they share). Read-only: a test that runs again or writes copies it first
+    (`copy_published`)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    folder = shared / "sample_run"
+    published, output = folder / "fulfilment.duckdb", folder / "run_output.txt"
+    with open(shared / "sample_run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not output.exists():
+            folder.mkdir(exist_ok=True)
+            ran = cli("run", "--landing", str(SAMPLE / "landing"), "--db", str(published))
+            assert ran.returncode == 0, ran.stderr
+            output.write_text(ran.stdout)
+    return SAMPLE, published, output.read_text()
+
+
+def copy_published(published: Path, folder: Path) -> Path:
+    """A private copy of a published database and its work database, free to run again on."""
+    from fulfilment_monitor.settings import work_db_for
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (published, work_db_for(published)):
+        if path.exists():
+            shutil.copyfile(path, folder / path.name)
+    return folder / published.name

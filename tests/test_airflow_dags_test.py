@@ -19,7 +19,7 @@ import pytest
 from conftest import Inbox, is_alert, loopback_smtp
 from fulfilment_monitor import airflow_local, db, nightly
 from fulfilment_monitor.feeds import SOURCES
-from test_airflow_nightly import LAST, break_header, generated, marts  # noqa: F401 (generated: a fixture)
+from test_airflow_nightly import LAST, break_header, marts
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -16,24 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from conftest import kill_when
 from fulfilment_monitor import db, nightly
 from fulfilment_monitor.errors import DropRejected, UserError
 from fulfilment_monitor.feeds import SOURCES
-from fulfilment_monitor.settings import REPO, work_db_for
+from conftest import GENERATED_DAYS, GENERATED_START, REPO
+from fulfilment_monitor.settings import work_db_for
 
 UTC = dt.timezone.utc
-START = dt.date(2026, 10, 1)
-DAYS = 16  # the generator's minimum
-LAST = START + dt.timedelta(days=DAYS - 1)
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    from fulfilment_monitor.generate import generate
-
-    out = tmp_path_factory.mktemp("generated")
-    generate(out, orders=240, days=DAYS, start=START, seed=7)
-    return out
+START = GENERATED_START
+LAST = START + dt.timedelta(days=GENERATED_DAYS - 1)  # the last extract date of `generated`
 
 
 @pytest.fixture
@@ -114,6 +105,7 @@ def test_a_backfilled_or_rerun_date_publishes_what_its_nightly_run_published(lan
     assert rerun_second == nightly_second
 
 
+@pytest.mark.slow
 def test_a_rejected_drop_fails_every_retry_until_it_is_redelivered(landing, tmp_path):
     published = tmp_path / "f.duckdb"
     bad_day = LAST - dt.timedelta(days=1)
@@ -132,51 +124,41 @@ def test_a_rejected_drop_fails_every_retry_until_it_is_redelivered(landing, tmp_
     assert drop_rows(published, "wms_shipments", bad_day)[0] > 0
 
 
-# Loads the wms drops and stops, as if killed, inside the transaction of one drop: after its
-# rows and its ledger row are written, before the commit.
+# Loads the wms drops and stops, as if killed, inside the loading transaction: after the
+# rows of every drop of the batch are written, before their ledger rows and the commit.
 STALLED_INGEST = textwrap.dedent("""
     import datetime as dt, sys, time
     from pathlib import Path
     from fulfilment_monitor import load, nightly
 
-    landing, published, stall_on = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-    record = load._record
+    landing, published = Path(sys.argv[1]), Path(sys.argv[2])
 
-    def record_then_stall(con, drop, *args):
-        record(con, drop, *args)
-        if drop.name == stall_on:
-            print("mid-load", flush=True)
-            time.sleep(300)
+    def stall(*args):
+        print("mid-load", flush=True)
+        time.sleep(300)
 
-    load._record = record_then_stall
-    nightly.ingest("wms", dt.date.fromisoformat(sys.argv[4]), landing, published)
+    load._write_ledger = stall
+    nightly.ingest("wms", dt.date.fromisoformat(sys.argv[3]), landing, published)
 """)
 
 
+@pytest.mark.slow
 def test_a_task_killed_mid_load_leaves_no_partial_drop(landing, tmp_path):
     published = tmp_path / "f.duckdb"
-    killed_day = START + dt.timedelta(days=2)
-    task = subprocess.Popen(
-        [sys.executable, "-c", STALLED_INGEST, str(landing), str(published), f"wms/{killed_day}", str(LAST)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True)
-    try:
-        assert task.stdout.readline().strip() == "mid-load"
-    finally:
-        task.send_signal(signal.SIGKILL)
-        task.wait(timeout=30)
-    assert task.returncode == -signal.SIGKILL
+    kill_when(STALLED_INGEST, str(landing), str(published), str(LAST), marker="mid-load")
 
-    assert drop_rows(published, "wms_shipments", killed_day) == (0, 0)
-    assert drop_rows(published, "wms_shipments", killed_day - dt.timedelta(days=1))[0] > 0, \
-        "drops committed before the kill stay"
+    for day in (START, LAST):  # the batch's transaction died with it: no drop of it half there
+        assert drop_rows(published, "wms_shipments", day) == (0, 0)
 
-    nightly.ingest("wms", LAST, landing, published)  # the retry loads the drop whole
+    nightly.ingest("wms", LAST, landing, published)  # the retry loads every drop whole
     reference = tmp_path / "reference" / "f.duckdb"
     nightly.ingest("wms", LAST, landing, reference)
     for table in ("wms_shipments", "wms_shipment_lines"):
-        assert drop_rows(published, table, killed_day) == drop_rows(reference, table, killed_day)
+        for day in (START, LAST):
+            assert drop_rows(published, table, day) == drop_rows(reference, table, day) != (0, 0)
 
 
+@pytest.mark.slow
 def test_each_step_runs_from_the_command_line_without_airflow(landing, tmp_path):
     published = tmp_path / "f.duckdb"
     step = [sys.executable, "-m", "fulfilment_monitor.nightly"]

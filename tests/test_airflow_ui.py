@@ -1,41 +1,59 @@
-"""A person's view: `airflow standalone` as airflow_local starts it, logged into with chromium.
+"""A person's view of local Airflow: the launcher (`python -m fulfilment_monitor.airflow_local`)
+started as the README says, on the bundled sample, looked at with chromium.
 
-Starts Airflow on a free loopback port with a temporary AIRFLOW_HOME, logs in as admin with
-the password the simple auth manager generated, and sees the project's DAG listed with no
-import errors. The screenshot goes to tests/artifacts/airflow_dags.png.
+Logs in as admin with the generated password and sees the DAG without import errors; unpauses
+the DAG and triggers the sample's last date, as the README says, and sees every run green (the
+run the scheduler creates on unpausing too); the report arrives in the launcher's mail catcher.
+Airflow is sized to the machine, and SIGTERM to the launcher stops every process it started.
+Screenshots go to tests/artifacts/airflow_dags.png and airflow_runs.png.
 """
 from __future__ import annotations
 
+import email
+import email.policy
 import json
-import os
+import mailbox
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
+import psutil
 import pytest
 
-from conftest import free_port
-from fulfilment_monitor import airflow_local
-from fulfilment_monitor.settings import REPO
+from conftest import REPO, free_port
+from fulfilment_monitor import airflow_local, settings
 
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = REPO / "tests" / "artifacts"
+SAMPLE = REPO / "data" / "sample" / "landing"
 STARTUP_SECONDS = 240
+RUN_SECONDS = 600
+DAG_ID = "fulfilment_nightly"
 
 
-def wait_until(condition, seconds: float, what: str, process: subprocess.Popen, log: Path):
+class Launcher(NamedTuple):
+    base: str
+    password: str
+    process: subprocess.Popen
+    log: Path
+    home: Path
+
+
+def wait_until(condition, seconds: float, what: str, launcher: Launcher):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"airflow standalone exited early:\n{log.read_text()[-3000:]}")
+        if launcher.process.poll() is not None:
+            pytest.fail(f"the launcher exited early:\n{launcher.log.read_text()[-3000:]}")
         value = condition()
         if value:
             return value
         time.sleep(1)
-    pytest.fail(f"timed out waiting for {what}:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"timed out waiting for {what}:\n{launcher.log.read_text()[-3000:]}")
 
 
 def healthy(base: str) -> bool:
@@ -48,38 +66,37 @@ def healthy(base: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def standalone(tmp_path_factory):
-    home = tmp_path_factory.mktemp("airflow_home")
-    port = free_port()
-    env = airflow_local.environment(home, port)
-    airflow_local.prepare(env)
-    log = home / "standalone.log"
+def launcher(tmp_path_factory):
+    work = tmp_path_factory.mktemp("airflow_local")
+    home, port = work / "airflow_home", free_port()
+    log = work / "launcher.log"
+    env = settings.environment(FULFILMENT_LANDING=str(SAMPLE), FULFILMENT_DB=str(work / "fulfilment.duckdb"))
     with open(log, "w") as output:
-        process = subprocess.Popen([str(airflow_local.BIN / "airflow"), "standalone"], env=env, cwd=home,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fulfilment_monitor.airflow_local", "--home", str(home), "--port", str(port),
+             "--mail-port", str(free_port())], env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
+    running = Launcher(f"http://127.0.0.1:{port}", "", process, log, home)
     try:
-        wait_until(lambda: healthy(base), STARTUP_SECONDS, "a healthy Airflow", process, log)
+        wait_until(lambda: healthy(running.base), STARTUP_SECONDS, "a healthy Airflow", running)
         passwords = home / "simple_auth_manager_passwords.json.generated"
-        wait_until(passwords.exists, 30, "the generated admin password", process, log)
-        yield base, json.loads(passwords.read_text())["admin"], process, log
+        wait_until(passwords.exists, 30, "the generated admin password", running)
+        yield running._replace(password=json.loads(passwords.read_text())["admin"])
     finally:
-        stop_group(process)
+        if process.poll() is None:  # a test failed before the stop test: stop it all the same way
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=120)
 
 
-def stop_group(process: subprocess.Popen) -> None:
-    """Stop standalone and every component it started (its own process group), then wait for them."""
-    os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        process.poll()
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+def api(launcher: Launcher, method: str, path: str, body: dict | None = None) -> dict:
+    """The REST API the UI uses, with a token for admin."""
+    def call(verb, url, data, headers):
+        request = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None,
+                                         headers={"Content-Type": "application/json", **headers}, method=verb)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+
+    token = call("POST", f"{launcher.base}/auth/token", {"username": "admin", "password": launcher.password}, {})
+    return call(method, f"{launcher.base}{path}", body, {"Authorization": f"Bearer {token['access_token']}"})
 
 
 @pytest.fixture(scope="module")
@@ -103,24 +120,23 @@ def page_text(browser) -> str:
     return browser.find_element(By.TAG_NAME, "body").text
 
 
-def test_log_in_and_see_the_dags_without_import_errors(standalone, browser):
+def test_log_in_and_see_the_dags_without_import_errors(launcher, browser):
     from selenium.webdriver.common.by import By
 
-    base, password, process, log = standalone
-    browser.get(base + "/")
-    wait_until(lambda: browser.find_elements(By.NAME, "username"), 60, "the login form", process, log)
+    browser.get(launcher.base + "/")
+    wait_until(lambda: browser.find_elements(By.NAME, "username"), 60, "the login form", launcher)
     assert "/auth/login" in browser.current_url, "the UI asks who you are first"
     browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.NAME, "password").send_keys(launcher.password)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_until(lambda: "/auth/login" not in browser.current_url, 60, "the login to go through", process, log)
+    wait_until(lambda: "/auth/login" not in browser.current_url, 60, "the login to go through", launcher)
 
     def dag_listed() -> bool:  # the DAG processor registers the DAG a little after start-up
-        browser.get(base + "/dags")
+        browser.get(launcher.base + "/dags")
         time.sleep(2)
-        return "fulfilment_nightly" in page_text(browser)
+        return DAG_ID in page_text(browser)
 
-    wait_until(dag_listed, 120, "fulfilment_nightly in the DAG list", process, log)
+    wait_until(dag_listed, 120, f"{DAG_ID} in the DAG list", launcher)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "airflow_dags.png"))
     text = page_text(browser)
@@ -128,5 +144,63 @@ def test_log_in_and_see_the_dags_without_import_errors(standalone, browser):
     assert "Import Error" not in text
 
     # The same logged-in session asks the API the UI uses: no file failed to import.
-    browser.get(base + "/api/v2/importErrors")
+    browser.get(launcher.base + "/api/v2/importErrors")
     assert json.loads(page_text(browser)) == {"import_errors": [], "total_entries": 0}
+
+
+def finished_runs(launcher: Launcher) -> list[dict] | None:
+    runs = api(launcher, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns")["dag_runs"]
+    return None if any(r["state"] in ("queued", "running") for r in runs) else runs
+
+
+def test_unpause_and_trigger_a_sample_date_and_every_run_is_green(launcher, browser):
+    last_date = max(p.name for p in (SAMPLE / "oms").iterdir())  # the README's date to pick
+    api(launcher, "POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {"logical_date": f"{last_date}T00:00:00Z"})
+    api(launcher, "PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False})
+
+    runs = wait_until(lambda: finished_runs(launcher), RUN_SECONDS, "the runs to finish", launcher)
+    states = {(r["run_type"], r["logical_date"][:10]): r["state"] for r in runs}
+    assert ("manual", last_date) in states
+    assert any(kind == "scheduled" for kind, _ in states), "unpausing made the scheduler create a run"
+    assert set(states.values()) == {"success"}, states
+
+    browser.get(f"{launcher.base}/dags/{DAG_ID}/runs")
+    ARTIFACTS.mkdir(exist_ok=True)
+    try:
+        wait_until(lambda: page_text(browser).count("Success") >= len(runs), 60, "the runs in the UI", launcher)
+    finally:
+        browser.save_screenshot(str(ARTIFACTS / "airflow_runs.png"))
+    text = page_text(browser)
+    assert "failed" not in text.lower(), text
+
+    # The report of the triggered date was emailed through smtp_default, to the catcher.
+    subjects = [email.message_from_bytes(m.as_bytes(), policy=email.policy.default)["Subject"]
+                for m in mailbox.Maildir(launcher.home / "mail", create=False)]
+    assert any(last_date in subject for subject in subjects), subjects
+
+
+def descendants(process: subprocess.Popen) -> list[psutil.Process]:
+    return psutil.Process(process.pid).children(recursive=True)
+
+
+def title(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # ended (or a zombie) meanwhile
+        return ""
+
+
+def test_airflow_is_sized_to_the_machine(launcher):
+    titles = [t for t in map(title, descendants(launcher.process)) if t]
+    workers = [t for t in titles if "LocalExecutor" in t]
+    assert 1 <= len(workers) <= max(2, airflow_local.cores()), titles
+    assert len(titles) <= 15, titles
+
+
+def test_sigterm_stops_every_process_it_started(launcher):
+    started = descendants(launcher.process)
+    assert len(started) >= 4, "standalone and its components"
+    launcher.process.send_signal(signal.SIGTERM)
+    assert launcher.process.wait(timeout=120) != 0
+    gone, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == [], [title(p) for p in alive]

@@ -35,10 +35,16 @@ def jsonl_text(rows: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
+def complete(table: str, row: dict) -> dict:
+    """A JSON Lines record with every declared field, null where not given (as the feeds write them)."""
+    return {c: row.get(c) for c in feed(table).column_names} | row
+
+
 def contacts(on: str, n: int = CONTACTS_PER_DAY) -> list[dict]:
-    return [{"contact_id": f"C{on}-{i}", "customer_id": f"CU{i % 3}", "order_id": "O1", "channel": "phone",
-             "direction": "inbound", "team": "contact_centre", "started_at": f"{on}T10:{i % 60:02d}:00+00:00",
-             "handle_seconds": 30, "reason": "wismo", "outcome": "resolved"} for i in range(n)]
+    return [complete("contacts_contacts", {
+        "contact_id": f"C{on}-{i}", "customer_id": f"CU{i % 3}", "order_id": "O1", "channel": "phone",
+        "direction": "inbound", "team": "contact_centre", "started_at": f"{on}T10:{i % 60:02d}:00+00:00",
+        "handle_seconds": 30, "reason": "wismo", "outcome": "resolved"}) for i in range(n)]
 
 
 def shipments(on: str, n: int = 4) -> list[dict]:
@@ -55,8 +61,9 @@ def wms_files(on: str, shipment_rows: list[dict] | None = None) -> dict[str, str
 
 
 def events(on: str) -> list[dict]:
-    return [{"event_id": f"E{on}", "event_type": "received_from_warehouse", "occurred_at": f"{on}T12:00:00+01:00",
-             "contractor_id": "K1", "order_id": "O1", "tracking_ref": f"T{on}-0"}]
+    return [complete("contractor_events", {
+        "event_id": f"E{on}", "event_type": "received_from_warehouse", "occurred_at": f"{on}T12:00:00+01:00",
+        "contractor_id": "K1", "order_id": "O1", "tracking_ref": f"T{on}-0"})]
 
 
 def write_baseline(landing: Path) -> None:
@@ -73,7 +80,7 @@ def write_baseline(landing: Path) -> None:
              "updated_at": f"{day(1)}T09:00:00+00:00"}]),
         "order_lines.csv": csv_text("oms_order_lines", [
             {"order_id": "O1", "line_no": 1, "sku": "SOFA", "description": "Sofa", "quantity": 4,
-             "unit_price": "24.875", "fulfilment_type": "parcel", "updated_at": f"{day(1)}T09:00:00+00:00"}]),
+             "unit_price": "24.88", "fulfilment_type": "parcel", "updated_at": f"{day(1)}T09:00:00+00:00"}]),
     })
     write_drop(landing, "wms", day(1), wms_files(day(1)))
     write_drop(landing, "contractor", day(1), {"events.jsonl": jsonl_text(events(day(1)))})
@@ -149,13 +156,13 @@ def test_a_renamed_csv_column_rejects_the_drop(site):
 def test_a_renamed_json_field_rejects_the_drop(site):
     renamed = [{("trackingRef" if k == "tracking_ref" else k): v for k, v in e.items()} for e in events(day(2))]
     assert_rejected(site, "contractor", day(2), {"events.jsonl": jsonl_text(renamed)}, "contractor_events",
-                    "undeclared_fields", "trackingRef")
+                    "its JSON fields changed", "not declared: trackingRef", "declared but absent: tracking_ref")
 
 
 def test_a_file_that_is_not_utf8_rejects_the_drop(site):
     rows = [dict(r, customer_id=f"Ç{r['customer_id']}") for r in contacts(day(5))]
     assert_rejected(site, "contacts", day(5), {"contacts.jsonl": jsonl_text(rows).encode("latin-1")},
-                    "contacts_contacts", "quarantined_row_share", "not valid UTF-8")
+                    "contacts_contacts", "quarantined_share", "not valid UTF-8")
 
 
 def test_thirty_percent_malformed_rows_reject_the_drop(site):
@@ -173,7 +180,7 @@ def test_an_empty_csv_file_rejects_the_drop(site):
 
 def test_a_volume_collapse_rejects_the_drop(site):
     assert_rejected(site, "contacts", day(5), {"contacts.jsonl": jsonl_text(contacts(day(5), n=5))},
-                    "contacts_contacts", "row_count_within_recent_history", "5 rows; median of the last 4")
+                    "contacts_contacts", "volume_ratio", "contacts.jsonl: 5 rows, 0.08x the median 60 of recent loaded drops")
 
 
 def test_the_command_line_exits_non_zero_naming_the_rejected_drop(site):
@@ -234,12 +241,46 @@ def test_a_mart_failing_validation_keeps_the_published_database(site, monkeypatc
     monkeypatch.setattr(transform, "build", build_with_a_duplicate_exception)
     before = fingerprint(published)
 
-    with pytest.raises(UserError, match="mart validation failed.*exception_id"):
+    with pytest.raises(UserError, match="mart validation failed.*exception_key"):
         pipeline.run(site / "landing", published)
 
     assert fingerprint(published) == before
     with db.connect(work_db_for(published)) as con:  # dbt (in-process) still holds it read-write
         failed = db.query(con, "SELECT expectation FROM audit.validations WHERE scope = 'mart' "
                                "AND NOT success AND critical ORDER BY 1")
-    assert ("expect_column_values_to_be_unique(exception_id)",) in failed
     assert ("expect_compound_columns_to_be_unique(exception_type, exception_key)",) in failed
+
+
+PII = ("jane.doe@example.com", "+15551234567", "Jane", "Doe")
+
+
+def customers_with_pii(header: bool, broken: int, n: int = 20) -> str:
+    """A customers file whose first `broken` records have an unquoted comma in the name."""
+    rows = [{"customer_id": f"CU{i}", "full_name": "Doe, Jane" if i < broken else "Jane Doe",
+             "email": "jane.doe@example.com", "phone": "+15551234567", "timezone": "Europe/London",
+             "preferred_channel": "email", "consent_email": "true", "consent_sms": "false", "consent_phone": "true",
+             "consent_whatsapp": "false", "marketing_opt_in": "false", "updated_at": f"{day(2)}T09:00:00+00:00"}
+            for i in range(n)]
+    text = csv_text("oms_customers", rows)
+    return text if header else text.split("\n", 1)[1]
+
+
+@pytest.mark.parametrize("header, broken", [(False, 0), (True, 8)], ids=["no_header", "forty_percent_broken"])
+def test_a_rejected_customers_file_leaks_no_customer_data(site, header, broken):
+    """The error, the run's output, the ledger, the recorded checks and the page name the drop, the
+    file and the reason, and quote no name, email or phone of it (the alert email carries the error)."""
+    published = site / "analysts.duckdb"
+    write_drop(site / "landing", "oms", day(2), {"customers.csv": customers_with_pii(header, broken),
+                                                 "orders.csv": csv_text("oms_orders", []),
+                                                 "order_lines.csv": csv_text("oms_order_lines", [])})
+    ran = cli("run", "--landing", str(site / "landing"), "--db", str(published))
+    assert ran.returncode == 1 and f"oms/{day(2)}" in ran.stderr and "customers.csv" in ran.stderr
+    work = work_db_for(published)
+    with db.connect(work, read_only=True) as con:
+        ledger = db.query(con, "SELECT * FROM audit.drops WHERE status = 'rejected'")
+        checks = db.query(con, "SELECT * FROM audit.validations WHERE target = ?", [f"oms/{day(2)}"])
+    reported = "\n".join([ran.stdout, ran.stderr, repr(ledger), repr(checks),
+                          page.page_path(work).read_text()])
+    assert ledger and checks
+    for secret in PII:
+        assert secret not in reported, secret

@@ -24,10 +24,10 @@ def test_missing_landing_zone(tmp_path):
     assert_one_line_error(result, "does not exist")
 
 
-def test_unknown_source_folder(landing, tmp_path):
+def test_a_landing_zone_with_no_drop_says_what_it_holds_instead(landing, tmp_path):
     (landing / "erp" / "2026-11-01").mkdir(parents=True)
     result = cli("run", "--landing", str(landing), "--db", str(tmp_path / "x.duckdb"))
-    assert_one_line_error(result, "unknown source folder", "erp")
+    assert_one_line_error(result, "no complete drop", "ignored erp: not a source folder")
 
 
 def test_unparseable_as_of(landing, tmp_path):

@@ -79,3 +79,32 @@ def test_one_run_per_extract_date_in_date_order(dagbag):
     assert dag["timetable"] == "CronDataIntervalTimetable"
     assert dag["max_active_runs"] == 1
     assert dag["catchup"] is False
+
+
+def plain_airflow(home, dags_folder, *args: str, code: int = 0) -> list[dict]:
+    """The venv's `airflow ARGS -o json` with only AIRFLOW_HOME and the DAG folder set: a deployment
+    of the DAG folder next to the installed package, no PYTHONPATH, no launcher."""
+    env = {"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder)}
+    done = subprocess.run([str(airflow_local.BIN / "airflow"), *args, "-o", "json"], env=env, cwd=home,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == code, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow  # Airflow's CLI, three times
+def test_the_dag_imports_under_a_plain_airflow(tmp_path):
+    home = tmp_path / "airflow_home"
+    home.mkdir()
+    env = {"AIRFLOW_HOME": str(home)}
+    assert subprocess.run([str(airflow_local.BIN / "airflow"), "db", "migrate"], env=env, cwd=home,
+                          capture_output=True, timeout=300).returncode == 0
+    assert plain_airflow(home, airflow_local.DAGS_FOLDER, "dags", "list-import-errors", "--local") == []
+    listed = plain_airflow(home, airflow_local.DAGS_FOLDER, "dags", "list", "--local")
+    assert [d["dag_id"] for d in listed] == ["fulfilment_nightly"]
+
+    # The same command reports a DAG file that cannot import its package.
+    broken = tmp_path / "dags"
+    broken.mkdir()
+    (broken / "broken.py").write_text("from airflow.sdk import dag\nimport fulfilment_monitor_missing\n")
+    errors = plain_airflow(home, broken, "dags", "list-import-errors", "--local", code=1)
+    assert len(errors) == 1 and "No module named 'fulfilment_monitor_missing'" in errors[0]["error"]

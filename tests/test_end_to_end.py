@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import csv
-import re
-import textwrap
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 from fulfilment_monitor import db
-from fulfilment_monitor.settings import REPO
-from conftest import cli
+from conftest import cli, copy_published
 
-SEEDS = [7, 2026, 31337]
+pytestmark = pytest.mark.slow  # a pipeline run per seed
+
+SAMPLE_SEED = 7  # the bundled sample is `generate --orders 400 --seed 7` (21 days from 2026-10-01)
+SEEDS = [SAMPLE_SEED, 2026, 31337]
 
 
 def truth_rows(out: Path, name: str) -> list[dict]:
@@ -30,13 +30,17 @@ def by_type(rows) -> dict[str, set]:
 
 @pytest.fixture(scope="module", params=SEEDS)
 def generated_run(request, tmp_path_factory):
-    out = tmp_path_factory.mktemp(f"seed{request.param}")
-    generated = cli("generate", "--out", str(out), "--orders", "400", "--seed", str(request.param))
+    """(generated folder, published database, run's output) of 400 orders per seed, read-only;
+    seed 7 is the bundled sample (`make sample`), whose published run the session shares."""
+    if request.param == SAMPLE_SEED:
+        return request.getfixturevalue("sample_run")
+    folder = tmp_path_factory.mktemp(f"seed{request.param}")
+    generated = cli("generate", "--out", str(folder), "--orders", "400", "--seed", str(request.param))
     assert generated.returncode == 0, generated.stderr
-    published = out / "analysts.duckdb"
-    ran = cli("run", "--landing", str(out / "landing"), "--db", str(published))
+    published = folder / "analysts.duckdb"
+    ran = cli("run", "--landing", str(folder / "landing"), "--db", str(published))
     assert ran.returncode == 0, ran.stderr
-    return out, published, ran.stdout
+    return folder, published, ran.stdout
 
 
 def test_exceptions_equal_the_ground_truth_per_type(generated_run):
@@ -73,8 +77,9 @@ def test_exactly_the_injected_defects_are_quarantined(generated_run):
     assert accounts == [(0,)]
 
 
-def test_running_again_changes_nothing(generated_run):
-    out, published, _ = generated_run
+def test_running_again_changes_nothing(sample_run, tmp_path):
+    out, shared, _ = sample_run
+    published = copy_published(shared, tmp_path / "again")
     query = ("SELECT exception_id, first_detected_at, status FROM marts.fct_fulfilment_exceptions ORDER BY 1")
     with db.connect(published, read_only=True) as con:
         before = db.query(con, query)
@@ -87,14 +92,14 @@ def test_running_again_changes_nothing(generated_run):
         assert db.query(con, "SELECT count(*) FROM raw.contractor_events") == raw_before
 
 
-def test_every_mart_column_is_documented_and_docs_generate(generated_run, tmp_path):
+def test_every_mart_column_is_documented_and_docs_generate(sample_run, tmp_path):
     import json
     import shutil
 
     from fulfilment_monitor import transform
     from fulfilment_monitor.settings import parse_as_of, work_db_for
 
-    out, published, _ = generated_run
+    out, published, _ = sample_run
     work = tmp_path / "docs.duckdb"
     shutil.copyfile(work_db_for(published), work)
     transform.dbt(["docs", "generate"], work, as_of=parse_as_of("2026-10-22T00:00:00Z"))
@@ -107,21 +112,3 @@ def test_every_mart_column_is_documented_and_docs_generate(generated_run, tmp_pa
         built = catalog["nodes"][node["unique_id"]]["columns"]
         undocumented = sorted(set(c.lower() for c in built) - set(node["columns"]))
         assert not undocumented, f"{node['name']}: undocumented columns {undocumented}"
-
-
-def documented_queries() -> list[str]:
-    """The SQL blocks of docs/analysts.md (indented code blocks that start with SQL)."""
-    text = (REPO / "docs" / "analysts.md").read_text()
-    blocks = re.findall(r"(?:^    .*\n?)+", text, flags=re.M)
-    queries = [textwrap.dedent(b).strip() for b in blocks]
-    return [q for q in queries if q.split(None, 1)[0].upper() in ("SELECT", "WITH", "SET")]
-
-
-def test_every_query_of_the_analysts_guide_runs(generated_run):
-    _, published, _ = generated_run
-    queries = documented_queries()
-    assert len(queries) >= 10
-    with db.connect(published, read_only=True) as con:
-        for query in queries:
-            for statement in filter(str.strip, query.split(";")):
-                db.query(con, statement)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conftest import cli, write_drop
 from fulfilment_monitor import db
+
+pytestmark = pytest.mark.slow  # three pipeline runs
 
 SHIPMENTS = ("shipment_id,order_id,warehouse_id,dispatched_at,contractor_id,tracking_ref,"
              "shipment_reason,replaces_shipment_id\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 import statistics
@@ -54,14 +55,12 @@ def junk_lines(generated) -> dict[tuple[str, str, str], dict[int, str]]:
     return listed
 
 
-def parse_line(feed, raw: bytes) -> dict:
-    text = raw.decode("utf-8")
+def parse_record(feed, record) -> dict:
     if feed.is_csv:
-        fields = next(csv.reader([text]))
-        if len(fields) != len(feed.columns):
-            raise ValueError(f"{len(fields)} fields")
-        return dict(zip(feed.column_names, fields))
-    return json.loads(text)
+        if len(record) != len(feed.columns):
+            raise ValueError(f"{len(record)} fields")
+        return dict(zip(feed.column_names, record))
+    return json.loads(record.decode("utf-8"))
 
 
 def problems(feed, row: dict) -> list[str]:
@@ -90,15 +89,26 @@ def problems(feed, row: dict) -> list[str]:
     return found
 
 
+def records(data: bytes, feed) -> list[tuple[int, bytes | list[str]]]:
+    """(line where it starts, record) of each record after the header: a JSON line's bytes, or
+    a CSV record's fields as Python's csv module reads them (quoted line breaks included)."""
+    if not feed.is_csv:
+        lines = data.split(b"\n")
+        return list(enumerate(lines[:-1] if lines and lines[-1] == b"" else lines, start=1))
+    reader = csv.reader(io.StringIO(data.decode("utf-8", "replace"), newline=""))
+    found, consumed = [], 0
+    for number, fields in enumerate(reader, start=1):
+        start, consumed = consumed + 1, reader.line_num
+        if number > 1:
+            found.append((start, fields))
+    return found
+
+
 def good_rows(out: Path, junk_lines, source: str, day: str, feed):
-    """(line_no, values) of the lines of a complete drop's file that are not listed as junk."""
-    lines = (out / "landing" / source / day / feed.file).read_bytes().split(b"\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
+    """(line_no, values) of the records of a complete drop's file that are not listed as junk."""
     junk = junk_lines.get((source, day, feed.file), {})
-    first = 2 if feed.is_csv else 1
-    return [(number, parse_line(feed, raw)) for number, raw in enumerate(lines[first - 1:], start=first)
-            if number not in junk]
+    data = (out / "landing" / source / day / feed.file).read_bytes()
+    return [(number, parse_record(feed, record)) for number, record in records(data, feed) if number not in junk]
 
 
 def test_same_seed_same_bytes_and_another_seed_differs(generated, tmp_path):
@@ -111,6 +121,13 @@ def test_same_seed_same_bytes_and_another_seed_differs(generated, tmp_path):
     first, second = tree(out), tree(other)
     assert first["truth/exceptions.csv"] != second["truth/exceptions.csv"]
     assert sum(first[k] != second.get(k) for k in first) > len(first) // 2
+
+
+def test_the_bundled_sample_is_what_make_sample_generates(tmp_path):
+    """data/sample is `generate --orders 400 --days 21 --seed 7`, byte for byte (`make sample`)."""
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample"
+    generate(tmp_path, orders=400, days=21, start=START, seed=7)
+    assert tree(tmp_path) == tree(sample)
 
 
 def test_landing_layout_and_the_unfinished_drop(generated):
@@ -180,23 +197,26 @@ def test_quarantine_truth_lists_every_junk_kind_on_really_bad_lines(generated, j
     assert {r["reason_kind"] for r in rows} == set(KINDS)
     assert all(r["extract_date"] in EXTRACT_DATES for r in rows)
     for (source, day, file), listed in junk_lines.items():
+        feed = next(f for f in FEEDS if f.source == source and f.file == file)
         data = (out / "landing" / source / day / file).read_bytes()
-        lines = data.split(b"\n")
+        starting_on = dict(records(data, feed))
         for number, kind in listed.items():
-            raw = lines[number - 1]
+            record = starting_on[number]
             if kind == "not_utf8":
-                with pytest.raises(UnicodeDecodeError):
-                    raw.decode("utf-8")
+                if feed.is_csv:
+                    assert any("\ufffd" in field for field in record)  # decoded with replacement
+                else:
+                    with pytest.raises(UnicodeDecodeError):
+                        record.decode("utf-8")
             elif kind == "truncated_line":
-                assert number == len(lines) and not data.endswith(b"\n")
-                with pytest.raises(json.JSONDecodeError):
-                    json.loads(raw)
+                assert number == max(starting_on) and not data.endswith(b"\n")
+                if not feed.is_csv:
+                    with pytest.raises(json.JSONDecodeError):
+                        json.loads(record)
             elif kind == "wrong_column_count":
-                header = lines[0].decode().split(",")
-                assert len(next(csv.reader([raw.decode()]))) != len(header)
+                assert len(record) != len(feed.columns)
             else:
-                feed = next(f for f in FEEDS if f.source == source and f.file == file)
-                assert problems(feed, parse_line(feed, raw)), (source, day, file, number, kind)
+                assert problems(feed, parse_record(feed, record)), (source, day, file, number, kind)
 
 
 def test_junk_stays_under_two_percent_of_a_file_or_within_the_gate_tolerance(generated, junk_lines):

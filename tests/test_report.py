@@ -1,7 +1,7 @@
 """The nightly report on a real published database: rendered, emailed over real SMTP, once.
 
-One generated landing zone and one real pipeline run (module fixture); the report reads the
-published file read-only. Expected numbers come from the marts themselves, queried here, never
+The bundled sample as `make run` publishes it (the session's `sample_run`, copied); the report
+reads the published file read-only. Expected numbers come from the marts themselves, queried here, never
 from literals: the report must say what the database says. The daily metrics are checked
 against the exceptions the rules found. An aiosmtpd server on loopback receives the mail;
 chromium renders the HTML to tests/artifacts/report.png.
@@ -18,16 +18,16 @@ import shutil
 import smtplib
 import struct
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import cli, free_port, is_alert, loopback_smtp
-from fulfilment_monitor import db, pipeline
+from conftest import REPO, cli, copy_published, free_port, is_alert, loopback_smtp
+from fulfilment_monitor import db
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import command
 from fulfilment_monitor.report.outreach import CSV_COLUMNS
-from fulfilment_monitor.settings import REPO
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -35,14 +35,8 @@ PHONE = re.compile(r"\+\d[\d ()-]{6,}")
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> Path:
-    from fulfilment_monitor.generate import generate
-
-    out = tmp_path_factory.mktemp("report")
-    generate(out, orders=240, days=16, seed=7)
-    target = out / "published" / "fulfilment.duckdb"
-    pipeline.run(out / "landing", target)
-    return target
+def published(sample_run, tmp_path_factory) -> Path:
+    return copy_published(sample_run[1], tmp_path_factory.mktemp("report") / "published")
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +141,25 @@ def test_exceptions_of_the_previous_week_are_counted_by_when_they_broke(rendered
     lines = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith("  ") and line.split()}
     for kind, count in week.items():
         assert int(lines[kind][2]) == count, lines[kind]
+
+
+def test_the_sample_breaks_promises_of_most_types_in_its_last_day_and_the_week_before(rendered, published,
+                                                                                      as_of):
+    """What a newcomer sees after `make run`: exceptions spread over the period as a real month's."""
+    text = (rendered / "report.txt").read_text()
+    lines = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith("  ") and line.split()}
+    rows = select(published, "SELECT exception_type, occurred_at FROM marts.fct_fulfilment_exceptions")
+    last_day = Counter(kind for kind, at in rows if as_of - dt.timedelta(days=1) <= at < as_of)
+    week = Counter(kind for kind, at in rows if as_of - dt.timedelta(days=8) <= at < as_of - dt.timedelta(days=1))
+    kinds = {kind for kind, _ in rows}
+    assert len(kinds) == 9
+    assert len(last_day) >= 5, last_day
+    assert len(week) >= 7, week
+    for kind, count in last_day.items():
+        assert int(lines[kind][1]) == count, lines[kind]
+    days = {at.date() for _, at in rows if at < as_of}
+    period = {(as_of - dt.timedelta(days=d)).date() for d in range(1, 22)}
+    assert len(days & period) >= 16, sorted(period - days)  # most days of the period
 
 
 def test_scorecards_list_every_contractor_and_warehouse(rendered, published):

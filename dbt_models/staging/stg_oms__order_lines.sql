@@ -10,7 +10,10 @@ with known as (
       and {{ is_touched('order_id') }}
 {%- endif %}
 )
-select order_id, line_no, sku, description, quantity, unit_price, fulfilment_type,
+select order_id, line_no, sku,
+       -- one line, for every text that names the item (a catalogue may break it over lines)
+       trim(regexp_replace(description, '\s+', ' ', 'g')) as description,
+       quantity, unit_price, fulfilment_type,
        updated_at_ts as updated_at, {{ built_at() }} as _built_at
 from known
 {{ first_per('order_id, line_no', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

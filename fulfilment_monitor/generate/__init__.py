@@ -11,7 +11,9 @@ writes
 - `out/truth/exceptions.csv` (`exception_type,exception_subtype,order_id,key`): exactly what
   the rules of docs/rules.md find at T = start+days 00:00:00Z, keys as that page writes them;
 - `out/truth/quarantine.csv` (`source,extract_date,file,line_no,reason_kind`): every injected
-  malformed line with its physical line number (header = line 1).
+  malformed line with its physical line number (header = line 1);
+- `out/truth/stories.csv` (`order_id,step,happened_at,source,fact,key`): every fact of each
+  founding story in the order marts.fct_order_timeline must tell it (scenarios/founding.py).
 
 and returns {orders, lines per feed file (complete drops), truth exceptions, truth
 quarantined lines, as_of}. Same arguments, same bytes: one `numpy.random.default_rng` stream
@@ -30,13 +32,18 @@ Clean orders (the majority; scenarios/clean.py): placed all through the period, 
 booked right away on the promised date, delivered inside the window, completed 1-8 h after;
 at most 2 short inbound contacts. Anything after T simply has not happened yet, and the
 4-day minimum lead means any clean order promised today/tomorrow at T was booked and fully
-dispatched well before T. All other stories are placed so that they are settled 2+ days
-before T (scenarios/base.py), except the at-risk ones which are about T itself.
+dispatched well before T. Most stories are placed so that they are settled 2+ days
+before T (scenarios/base.py); the at-risk ones are about T itself; and, as in a real month,
+the scenarios whose story allows it (scenarios/__init__.py, `near_T`) place about a day's
+share of their instances so that the exception breaks in the last day before T (at least
+one) and a week's share in the week before it, each still exact at T (every event its truth
+needs before T, no promise today or tomorrow in the at-risk rule's zone).
 
 Scenario catalogue (scenarios/__init__.py has the counts; * = boundary value on every third):
 
 | scenario | story | truth |
 |---|---|---|
+| founding_story | washer and dryer bought in a store: 8-12 window missed, contractor moves it then cancels the night before, rebooks 45 days out; the customer phones, emails, writes on social media and walks into the store; the associate books an expedite on top of the old booking and a second set ships; both sets delivered | missed_window no_show BK1/v1, late_cancellation (the cancel), excessive_rebook_delay BK2, high_effort_contact O, double_booking O/TR1, duplicate_shipment O; the story fact by fact in truth/stories.csv |
 | missed_failed_attempt | delivery_failed (not_home/access) in v1's window; contractor reschedules; v2 delivered | missed_window failed_attempt BK/v1 |
 | replacement_after_failed_attempt | damaged/lost at the door in the window; retailer cancels; `replacement` shipped and delivered | missed_window failed_attempt BK/v1 (no duplicate) |
 | missed_late_delivery | delivered 35 min-4 h after window end | missed_window late_delivery BK/v1 |
@@ -106,7 +113,8 @@ from pathlib import Path
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.generate.clock import Clock
 from fulfilment_monitor.generate.scenarios import MIN_DAYS, clean_orders, plan
-from fulfilment_monitor.generate.truth import exception_rows, write_truth
+from fulfilment_monitor.generate.scenarios.base import near_T
+from fulfilment_monitor.generate.truth import exception_rows, story_rows, write_truth
 from fulfilment_monitor.generate.world import World
 from fulfilment_monitor.generate.writer import write_landing
 
@@ -124,13 +132,22 @@ def generate(out: Path, orders: int = 300, days: int = 21, start: dt.date = date
     clock = Clock(start, days)
     w = World(clock, seed)
     for scenario, n in counts:
-        scenario.fn(w, w.rng(scenario.name), n)
+        rng = w.rng(scenario.name)
+        last_day, week = scenario.near_T_counts(n, days)
+        if n - last_day - week:
+            scenario.fn(w, rng, n - last_day - week)
+        for k, days_before in ((week, scenario.near_T and scenario.near_T.week),
+                               (last_day, scenario.near_T and scenario.near_T.last_day)):
+            if k:
+                w.placement = near_T(w, days_before, scenario.near_T)
+                scenario.fn(w, rng, k)
+                w.placement = None
     clean = orders - w.count("order")
     clean_orders(w, w.rng("clean_orders"), clean)
     for folder in ("landing", "truth"):
         shutil.rmtree(out / folder, ignore_errors=True)
     totals, quarantine, ids = write_landing(w, out, progress)
     exceptions = exception_rows(w, ids)
-    write_truth(out, exceptions, quarantine)
+    write_truth(out, exceptions, quarantine, story_rows(w, ids))
     return {"orders": w.count("order"), **totals, "truth exceptions": len(exceptions),
             "truth quarantined lines": len(quarantine), "as_of": clock.iso_utc(clock.T)}

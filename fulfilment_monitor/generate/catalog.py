@@ -117,7 +117,8 @@ PRODUCTS = (
     ("COK-0005", "Cookware set, 5 pc", "parcel", 11900),
     ("DUV-K240", "Duvet, king size", "parcel", 8900),
     ("CAF-0060", "Café table, round", "parcel", 12900),
-    ("SOF-3GRY", "Sofa 3-seater, grey", "two_person", 89900),
+    # A description as product catalogues write them: a comma, quotes, a line break (CSV quotes it).
+    ("SOF-3GRY", 'Sofa "Oslo", 3 seater\ngrey', "two_person", 89900),
     ("WRD-2DR1", "Wardrobe 2-door", "two_person", 45900),
     ("FRG-6060", "Fridge-freezer 60 cm", "two_person", 69900),
     ("DTB-OAK6", "Dining table, oak", "two_person", 54900),

@@ -67,6 +67,8 @@ def _bool(v):
 
 def _money(cents):
     cents = np.asarray(cents, np.int64)
+    if not cents.size:  # a quiet day of a long, small landing zone (numpy's zfill needs a value)
+        return cents.astype(str)
     return np.strings.add(np.strings.add((cents // 100).astype(str), "."),
                           np.strings.zfill((cents % 100).astype(str), 2))
 

@@ -1,4 +1,5 @@
-"""The ground truth files: truth/exceptions.csv and truth/quarantine.csv (sorted, deterministic)."""
+"""The ground truth files: truth/exceptions.csv, truth/quarantine.csv and truth/stories.csv
+(sorted, deterministic)."""
 from __future__ import annotations
 
 import csv
@@ -11,6 +12,7 @@ from fulfilment_monitor.generate.world import NULL, World
 
 EXCEPTION_COLUMNS = ("exception_type", "exception_subtype", "order_id", "key")
 QUARANTINE_COLUMNS = ("source", "extract_date", "file", "line_no", "reason_kind")
+STORY_COLUMNS = ("order_id", "step", "happened_at", "source", "fact", "key")
 
 
 def _key(kind: str, parts: tuple[np.ndarray, ...], ids: Ids) -> np.ndarray:
@@ -38,6 +40,35 @@ def exception_rows(w: World, ids: Ids) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def story_rows(w: World, ids: Ids) -> list[tuple]:
+    """Every told fact, per order in the order told: (order_id, step, happened_at UTC, source,
+    fact, key). Keys as fct_order_timeline's source_key: order_id@updated_at for an order version,
+    order_id/line_no for a line, the public id of a shipment, event or contact; for the monitor's
+    facts, the exception type (or, for the outreach case, the order id)."""
+    told = []
+    for n, (order, at, source, fact, key_kind, key) in enumerate(w.stories):
+        order_ids = ids.order[order]
+        when = np.strings.add(np.datetime_as_string(at.astype("datetime64[s]"), unit="s"), "Z")
+        if key_kind == "order_version":
+            keys = np.strings.add(np.strings.add(order_ids, "@"), when)
+        elif key_kind == "order_line":
+            keys = np.strings.add(np.strings.add(order_ids, "/"), key[1].astype(str))
+        elif key_kind in ("shipment", "event", "contact"):
+            keys = getattr(ids, key_kind)[key[0]]
+        elif key_kind == "case":
+            keys = order_ids
+        else:  # an exception, by type
+            keys = np.full(len(order), key[0])
+        told += [(o, n, t, source, fact, k) for o, t, k in zip(order_ids.tolist(), when.tolist(), keys.tolist())]
+    told.sort(key=lambda r: (r[0], r[1]))
+    rows, step, previous = [], 0, None
+    for order_id, _, when, source, fact, key in told:
+        step = step + 1 if order_id == previous else 1
+        previous = order_id
+        rows.append((order_id, step, when, source, fact, key))
+    return rows
+
+
 def write_csv(path: Path, header, rows) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -46,6 +77,7 @@ def write_csv(path: Path, header, rows) -> None:
         writer.writerows(rows)
 
 
-def write_truth(out: Path, exceptions, quarantine) -> None:
+def write_truth(out: Path, exceptions, quarantine, stories) -> None:
     write_csv(out / "truth" / "exceptions.csv", EXCEPTION_COLUMNS, exceptions)
     write_csv(out / "truth" / "quarantine.csv", QUARANTINE_COLUMNS, sorted(quarantine))
+    write_csv(out / "truth" / "stories.csv", STORY_COLUMNS, stories)

@@ -65,8 +65,12 @@ class World:
         # contacts
         self.contacts = Table(contact=NULL, cust=NULL, order=NULL, channel=0, direction=0, team=0,
                               started=NULL, handle=NULL, reason=0, outcome=0, agreed=NULL, responded=NULL)
+        # set while a scenario makes its instances that break near T (scenarios.base.Placement)
+        self.placement = None
         # ground truth: (type, subtype, order, key kind, key parts)
         self.truth: list[tuple[str, np.ndarray, np.ndarray, str, tuple[np.ndarray, ...]]] = []
+        # stories told fact by fact (truth/stories.csv): (order, at, source, fact, key kind, key parts)
+        self.stories: list[tuple[np.ndarray, np.ndarray, str, str, str, tuple]] = []
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent, reproducible random stream per scenario (seed, stream name)."""
@@ -83,6 +87,13 @@ class World:
 
     def count(self, kind: str) -> int:
         return self._next[kind]
+
+    def tell(self, order, at, source: str, fact: str, key_kind: str, *key) -> None:
+        """Record one fact of a story the order timeline must tell, at instants `at` (arrays
+        aligned with `order`); `key` as truth.story_rows reads it for `key_kind`."""
+        order = np.atleast_1d(np.asarray(order, np.int64))
+        self.stories.append((order, np.broadcast_to(np.asarray(at, np.int64), order.shape), source, fact,
+                             key_kind, key))
 
     def expect(self, kind: str, order, key_kind: str, *key, subtype="") -> None:
         """Record exceptions the rules must find at T (arrays aligned with `order`); `subtype`

@@ -78,11 +78,17 @@ def write_file(path: Path, feed: FeedFile, frame, rows, ids: Ids, clock: Clock, 
         last = kind == "truncated_line"
         inserts.append((good if last else int(rng.integers(0, good + 1)), 1 if last else 0, j, line, kind))
     inserts.sort(key=lambda x: (x[0], x[1], x[2]))
-    pieces, listed, cursor = [header], [], 0
-    for k, (at, is_last, _, line, kind) in enumerate(inserts):
+    # A record spans as many lines as it holds line breaks (quoted ones included): the truth
+    # names the physical line where each junk record starts.
+    newlines = np.flatnonzero(np.frombuffer(body, np.uint8) == 0x0A)
+    lines_before = np.concatenate(([0], np.cumsum(np.bincount(
+        np.searchsorted(offsets, newlines, side="right") - 1, minlength=good)[:good])))
+    pieces, listed, cursor, junk_lines = [header], [], 0, 0
+    for at, is_last, _, line, kind in inserts:
         pieces.append(body[offsets[cursor]:offsets[at]])
         cursor = at
-        listed.append((first_line + at + k, kind))
+        listed.append((first_line + int(lines_before[at]) + junk_lines, kind))
+        junk_lines += line.count(b"\n") + 1
         pieces.append(line if is_last else line + b"\n")
     pieces.append(body[offsets[cursor]:offsets[good]])
     path.write_bytes(b"".join(pieces))

@@ -1,7 +1,8 @@
 """The outreach queue: its top cases for the report and the whole queue as a CSV attachment.
 
-The CSV carries ids, channels, timing and the message, never an email address or a phone
-number: whoever sends looks those up in the OMS by customer_id.
+The CSV carries ids, channels, timing, the message and the case's context (what broke, what the
+customer already did, the effort so far: whoever contacts the customer starts from the story),
+never an email address or a phone number: whoever sends looks those up in the OMS by customer_id.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fulfilment_monitor.report.queries import one, rows
 from fulfilment_monitor.settings import iso
 
 CSV_COLUMNS = ("case_id", "order_id", "customer_id", "exception_types", "priority", "channel",
-               "fallback_channels", "send_after", "escalate", "suppressed_reason", "message")
+               "fallback_channels", "send_after", "escalate", "suppressed_reason", "message", "context")
 TOP = 10
 
 _QUEUE = f"SELECT {', '.join(CSV_COLUMNS)} FROM marts.fct_outreach_queue ORDER BY priority DESC, case_id"

@@ -1,11 +1,9 @@
 """The report's two faces, HTML and plain text, from one context and two Jinja2 templates."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES = Path(__file__).with_name("templates")
+from fulfilment_monitor.settings import TEMPLATES
 
 
 def pct(value: float | None) -> str:

@@ -1,23 +1,16 @@
-"""SMTP settings (explicit, as the DAG passes its connection's, or from the environment) and delivery.
-
-Environment: FULFILMENT_SMTP_HOST (required), FULFILMENT_SMTP_PORT [25, 465 with SSL],
-FULFILMENT_SMTP_USER, FULFILMENT_SMTP_PASSWORD, FULFILMENT_SMTP_STARTTLS [false],
-FULFILMENT_SMTP_SSL [false], FULFILMENT_SMTP_TIMEOUT [30 s]. Addresses, whichever the settings:
-FULFILMENT_REPORT_FROM (or the connection's sender) and FULFILMENT_REPORT_TO (comma-separated),
-defaulting to the failure alerts' addresses.
+"""SMTP settings (explicit, as the DAG passes its connection's, or the FULFILMENT_SMTP_* ones of
+fulfilment_monitor.settings) and delivery. Addresses, whichever the server: FULFILMENT_REPORT_FROM
+(or the connection's sender) and FULFILMENT_REPORT_TO, defaulting to the failure alerts' addresses.
 """
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
 from typing import Mapping
 
+from fulfilment_monitor import settings as configuration  # `settings` is a function here
 from fulfilment_monitor.errors import UserError
-
-DEFAULT_SENDER = "fulfilment-monitor@localhost"
-DEFAULT_RECIPIENTS = "fulfilment-ops@localhost"
 
 
 class DeliveryFailed(Exception):
@@ -39,13 +32,6 @@ class Settings:
         return f"{self.host}:{self.port}"
 
 
-def _flag(environ: Mapping[str, str], name: str) -> bool:
-    value = environ.get(name, "false").strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no"):
-        raise UserError(f"{name}={value!r} is not true or false")
-    return value in ("true", "1", "yes")
-
-
 def _number(value, name: str) -> int:
     try:
         return int(value)
@@ -53,43 +39,28 @@ def _number(value, name: str) -> int:
         raise UserError(f"{name}={value!r} is not a whole number") from None
 
 
-def _settings(host, port, use_ssl: bool, port_name: str, **rest) -> Settings:
-    return Settings(host=host, port=_number(port, port_name) if port else (465 if use_ssl else 25),
-                    ssl=use_ssl, **rest)
-
-
-def from_env(environ: Mapping[str, str] = os.environ) -> Settings:
-    host = environ.get("FULFILMENT_SMTP_HOST", "").strip()
-    if not host:
-        raise UserError("FULFILMENT_SMTP_HOST is not set: say which SMTP server sends the report")
-    return _settings(host, environ.get("FULFILMENT_SMTP_PORT"), _flag(environ, "FULFILMENT_SMTP_SSL"),
-                     "FULFILMENT_SMTP_PORT", user=environ.get("FULFILMENT_SMTP_USER") or None,
-                     password=environ.get("FULFILMENT_SMTP_PASSWORD") or None,
-                     starttls=_flag(environ, "FULFILMENT_SMTP_STARTTLS"),
-                     timeout=_number(environ.get("FULFILMENT_SMTP_TIMEOUT", "30"), "FULFILMENT_SMTP_TIMEOUT"))
-
-
 def from_dict(smtp: Mapping) -> Settings:
     if not smtp.get("host"):
         raise UserError("the SMTP settings have no host")
-    return _settings(smtp["host"], smtp.get("port"), bool(smtp.get("ssl")), "SMTP port",
-                     user=smtp.get("user") or None, password=smtp.get("password") or None,
-                     starttls=bool(smtp.get("starttls")), timeout=_number(smtp.get("timeout") or 30, "SMTP timeout"))
+    use_ssl = bool(smtp.get("ssl"))
+    return Settings(host=smtp["host"], port=_number(smtp.get("port") or configuration.smtp_port(use_ssl), "SMTP port"),
+                    user=smtp.get("user") or None, password=smtp.get("password") or None,
+                    starttls=bool(smtp.get("starttls")), ssl=use_ssl,
+                    timeout=_number(smtp.get("timeout") or configuration.SMTP_TIMEOUT_SECONDS, "SMTP timeout"))
 
 
-def settings(smtp: Mapping | None, environ: Mapping[str, str] = os.environ) -> Settings:
+def from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    return from_dict(configuration.smtp(environ))
+
+
+def settings(smtp: Mapping | None, environ: Mapping[str, str] | None = None) -> Settings:
     return from_dict(smtp) if smtp is not None else from_env(environ)
 
 
-def addresses(smtp: Mapping | None, environ: Mapping[str, str] = os.environ) -> tuple[str, list[str]]:
+def addresses(smtp: Mapping | None, environ: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
     """(sender, recipients): the report goes where FULFILMENT_REPORT_TO says, else where alerts go."""
-    sender = ((smtp or {}).get("sender") or environ.get("FULFILMENT_REPORT_FROM")
-              or environ.get("FULFILMENT_ALERT_FROM") or DEFAULT_SENDER)
-    to = environ.get("FULFILMENT_REPORT_TO") or environ.get("FULFILMENT_ALERT_TO") or DEFAULT_RECIPIENTS
-    recipients = [a.strip() for a in to.split(",") if a.strip()]
-    if not recipients:
-        raise UserError("FULFILMENT_REPORT_TO names no recipient")
-    return sender, recipients
+    sender = (smtp or {}).get("sender") or configuration.report_sender(environ)
+    return sender, configuration.report_recipients(environ)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -1,142 +1,142 @@
-"""The drop gate: checks run on every parsed drop before any of it reaches `raw`.
+"""The drop gate: Great Expectations judges every file of every drop of a batch, as a whole.
 
-Each check is `check(con, drop, files) -> list[Outcome]`; the loader records every
-outcome with the drop and rejects the drop whole when a critical one failed.
-- expectations: the file's GX suite (`expectations/drops/`) on its good rows;
-- bad rows: a file with more than `max_bad_row_share` of its rows quarantined;
-- volume: a file far outside its recent history (`audit.drops`, raw, quarantine).
-Shares and volumes are plain counts, computed here rather than in GX.
+The loader has already checked each record once (types, required values, enums, keys:
+a bad record is quarantined) and each file's structure (readable, declared header or JSON
+fields). What is left is what only a look at the whole file can tell: too many bad rows,
+a volume far outside the recent history, null shares, formats, unknown values, rows that
+point at nothing in the same drop. validation/measures.py measures them, one row per
+file; the suites in `expectations/drops/` (`every_file.json` for all files, one per feed
+file for its own) state what is expected of them, with a severity: a failed critical
+expectation rejects the drop, a warning is recorded.
+
+GX runs once per feed file per batch, whatever the number of drops: each drop is one row
+of the frame, so each expectation's unexpected rows name the drops it failed for.
 """
 from __future__ import annotations
 
-import statistics
-from typing import TYPE_CHECKING, Callable
+import threading
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 
-from fulfilment_monitor.landing import Drop
+from fulfilment_monitor.feeds import FEEDS, FeedFile
 from fulfilment_monitor.validation import gx
-from fulfilment_monitor.validation.drop_frames import drop_frames
+from fulfilment_monitor.validation.measures import measure, volume
 from fulfilment_monitor.validation.outcome import Outcome
 from fulfilment_monitor.validation.settings import GateSettings
-from fulfilment_monitor.validation.suites import drop_suite_path, load_suite
+from fulfilment_monitor.validation.suites import EVERY_FILE, drop_suite_path, load_suite
 
-if TYPE_CHECKING:  # the loader imports this package: no import cycle at run time
-    from fulfilment_monitor.load import FileResult
-
-Check = Callable[[duckdb.DuckDBPyConnection, Drop, "list[FileResult]"], list[Outcome]]
+# The column naming a frame's row (a drop) in GX's unexpected rows.
+DROP = "drop"
 
 
-def expectations_check(con: duckdb.DuckDBPyConnection, drop: Drop, files: list[FileResult]) -> list[Outcome]:
-    return [outcome for result, frame in drop_frames(con, files)
-            for outcome in gx.validate(load_suite(drop_suite_path(result.feed)), frame)]
-
-
-class BatchedExpectations:
-    """expectations_check, with a backlog of drops checked in one GX run per feed file.
-
-    `prepare` validates every file of a batch of parsed drops together (gx.validate_many);
-    each drop then takes its own outcomes. A drop not prepared is checked alone.
-    """
-
-    def __init__(self):
-        self._outcomes: dict[str, list[Outcome]] = {}
-
-    def prepare(self, con: duckdb.DuckDBPyConnection, drops: list) -> None:
-        frames: dict = {}  # feed -> [(drop name, frame)], files in their drop's order
-        for parsed in drops:
-            if not parsed.checkable:
-                continue
-            for result, frame in drop_frames(con, parsed.files):
-                frames.setdefault(result.feed, []).append((parsed.drop.name, frame))
-        for feed, items in frames.items():
-            checked = gx.validate_many(load_suite(drop_suite_path(feed)), [frame for _, frame in items])
-            for (name, _), outcomes in zip(items, checked):
-                self._outcomes.setdefault(name, []).extend(outcomes)
-
-    def __call__(self, con, drop: Drop, files: list[FileResult]) -> list[Outcome]:
-        prepared = self._outcomes.pop(drop.name, None)
-        return prepared if prepared is not None else expectations_check(con, drop, files)
-
-
-def _top_reasons(con: duckdb.DuckDBPyConnection, result: FileResult, limit: int = 3) -> str:
-    con.register("file_rows", result.rows)
-    try:
-        rows = con.sql(f"""
-            SELECT split_part(reject_reason, ':', 1) AS reason, count(*) AS n FROM file_rows
-            WHERE reject_reason IS NOT NULL GROUP BY 1 ORDER BY n DESC, reason LIMIT {limit}""").fetchall()
-    finally:
-        con.unregister("file_rows")
-    return "; ".join(f"{n} x {reason}" for reason, n in rows)
-
-
-def bad_row_share_check(settings: GateSettings) -> Check:
-    limit = settings.max_bad_row_share
-
-    def check(con, drop, files):
-        outcomes = []
-        for result in files:
-            if result.rows is None or result.read == 0:
-                continue
-            share = result.rejected / result.read
-            failed = share > limit and result.rejected > settings.bad_rows_tolerated
-            text = f"{result.rejected} of {result.read} rows quarantined ({share:.1%})"
-            if result.rejected:
-                text += ": " + _top_reasons(con, result)
-            outcomes.append(Outcome(result.feed.table, f"quarantined_row_share_at_most({limit:.0%})",
-                                    success=not failed, details=text))
-        return outcomes
-    return check
-
-
-def recent_volumes(con: duckdb.DuckDBPyConnection, drop: Drop, result: FileResult, drops: int) -> list[int]:
-    """Rows read of the same file in the latest loaded drops of the source, before this one."""
-    rows = con.execute(f"""
-        WITH recent AS (
-            SELECT load_id FROM audit.drops
-            WHERE source = ? AND status = 'loaded' AND extract_date < ?
-            ORDER BY extract_date DESC LIMIT {int(drops)}
-        ), loaded AS (
-            SELECT _load_id AS load_id, count(*) AS n FROM raw.{result.feed.table}
-            WHERE _load_id IN (SELECT load_id FROM recent) GROUP BY 1
-        ), quarantined AS (
-            SELECT load_id, count(*) AS n FROM quarantine.rows
-            WHERE file = ? AND load_id IN (SELECT load_id FROM recent) GROUP BY 1
-        )
-        SELECT coalesce(l.n, 0) + coalesce(q.n, 0)
-        FROM recent LEFT JOIN loaded AS l USING (load_id) LEFT JOIN quarantined AS q USING (load_id)
-        """, [drop.source, drop.extract_date, result.feed.file]).fetchall()
+def _history(con: duckdb.DuckDBPyConnection, source: str, file: str, before, drops: int) -> list[int]:
+    """Rows read of `file` in the latest loaded drops of `source` extracted before `before`."""
+    rows = con.execute("""SELECT f.rows_read FROM audit.drop_files AS f JOIN audit.drops AS d USING (source, extract_date)
+                          WHERE f.source = ? AND f.file = ? AND f.extract_date < ? AND d.status = 'loaded'
+                          ORDER BY f.extract_date DESC LIMIT ?""", [source, file, before, drops]).fetchall()
     return [n for (n,) in rows]
 
 
-def volume_check(settings: GateSettings) -> Check:
-    s = settings
+def _frame(con, feed: FeedFile, batch, measured: pd.DataFrame, rejected: set[str], settings: GateSettings):
+    """The measures with the drop's name and its volume against history: the latest loaded drops
+    of the source before it, those of this batch included unless rejected."""
+    frame = measured.copy()
+    owners = [batch.files[int(i)] for i in frame["_file_id"]]
+    earlier: list[tuple] = []  # (extract date, rows read) of the batch's drops, by date
+    names, medians, ratios = [], [], []
+    for (result, file_result), rows_read in sorted(zip(owners, frame["rows_read"]),
+                                                   key=lambda o: o[0][0].drop.extract_date):
+        day, wanted = result.drop.extract_date, settings.volume_history_drops
+        history = [n for _, n in reversed(earlier[-wanted:])]
+        if len(history) < wanted:
+            history += _history(con, result.drop.source, feed.file, earlier[0][0] if earlier else day,
+                                wanted - len(history))
+        median, ratio = volume(history, int(rows_read), settings)
+        names.append(result.drop.name), medians.append(median), ratios.append(ratio)
+        if result.drop.name not in rejected:
+            earlier.append((day, int(rows_read)))
+    order = {name: i for i, name in enumerate(names)}
+    frame.insert(0, DROP, [r.drop.name for r, _ in owners])
+    frame.insert(1, "file", feed.file)
+    positions = [order[name] for name in frame[DROP]]
+    frame["volume_median"] = [medians[p] for p in positions]
+    frame["volume_ratio"] = [ratios[p] for p in positions]
+    tolerated = frame["rows_quarantined"] <= settings.bad_rows_tolerated
+    frame["quarantined_share"] = (frame["rows_quarantined"] / frame["rows_read"]).where(~tolerated)
+    return frame
 
-    def check(con, drop, files):
-        outcomes = []
-        for result in files:
-            if result.rows is None:
-                continue
-            history = recent_volumes(con, drop, result, s.volume_history_drops)
-            name = "row_count_within_recent_history"
-            if len(history) < s.volume_min_history:
-                outcomes.append(Outcome(result.feed.table, name, True, details=(
-                    f"{result.read} rows; only {len(history)} earlier loaded drop(s): not judged")))
-                continue
-            usual = statistics.median(history)
-            low, high = usual * s.volume_low_ratio, usual * s.volume_high_ratio
-            judged = usual >= s.volume_min_median_rows
-            failed = judged and not low <= result.read <= high
-            text = (f"{result.read} rows; median of the last {len(history)} loaded drops {usual:g}, "
-                    f"allowed {low:g}..{high:g}")
-            if not judged:
-                text += f" (usual volume under {s.volume_min_median_rows} rows: not judged)"
-            outcomes.append(Outcome(result.feed.table, name, success=not failed, details=text))
-        return outcomes
-    return check
+
+def _details(config, row: dict) -> str:
+    """What the expectation looked at for one drop, in one line (the file comes first)."""
+    return f"{row['file']}: {_measured(config, row)}"
 
 
-def drop_checks(settings: GateSettings | None = None) -> list[Check]:
-    """The gate's checks, with thresholds from `settings` (default: GateSettings.from_env())."""
-    settings = settings or GateSettings.from_env()
-    return [bad_row_share_check(settings), volume_check(settings), BatchedExpectations()]
+def _measured(config, row: dict) -> str:
+    column = config.kwargs.get("column")
+    value = row.get(column) if column else None
+    if column == "quarantined_share":
+        text = f"{row['rows_quarantined']} of {row['rows_read']} rows quarantined"
+        if row["rows_quarantined"]:
+            text += f" (the first on line {int(row['first_quarantined_line'])}): {row['top_reasons']}"
+        return text
+    if column == "volume_ratio":
+        if pd.isna(row["volume_median"]):
+            return f"{row['rows_read']} rows; too little loaded history to judge"
+        if pd.isna(value):
+            return f"{row['rows_read']} rows; usual volume {row['volume_median']:g} is too small to judge"
+        return f"{row['rows_read']} rows, {value:.2f}x the median {row['volume_median']:g} of recent loaded drops"
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return f"{column}: nothing to measure"
+    return f"{column} = {value:.4g}" if isinstance(value, float) else f"{column} = {gx.short(value, 80)}"
+
+
+def judge_feed(con, feed: FeedFile, batch, rejected: set[str], settings: GateSettings) -> dict[str, list[Outcome]]:
+    """{drop name: outcomes} for every drop of the batch holding `feed`'s file."""
+    frame = _frame(con, feed, batch, measure(con, feed, batch), rejected, settings)
+    outcomes: dict[str, list[Outcome]] = {name: [] for name in frame[DROP]}
+    parameters = {"max_bad_row_share": settings.max_bad_row_share,
+                  "volume_low_ratio": settings.volume_low_ratio, "volume_high_ratio": settings.volume_high_ratio}
+    rows = frame.to_dict("records")
+    for path in (EVERY_FILE, drop_suite_path(feed)):
+        for config, failed_for in gx.judge_rows(load_suite(path), frame, DROP, parameters):
+            expectation, critical = gx.label(config), gx.is_critical(config)
+            for row in rows:
+                failed = failed_for is None or row[DROP] in failed_for
+                outcomes[row[DROP]].append(Outcome(feed.table, expectation, not failed, critical,
+                                                   details=_details(config, row)))
+    return outcomes
+
+
+class DropGate:
+    """The gate the loader calls with a read and checked batch (load.Gate)."""
+
+    def __init__(self, settings: GateSettings | None = None):
+        self.settings = settings or GateSettings.from_env()
+        # GX takes seconds to import: let it while DuckDB reads the drops (the reader leaves
+        # the interpreter free); the first judgement waits for it if need be.
+        threading.Thread(target=gx.prepare, daemon=True).start()
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, batch) -> None:
+        checkable = [r for r in batch.drops if r.checkable]
+        numbers = {id(r): n for n, r in enumerate(batch.drops)}
+        con.register("batch_files", pa.table({
+            "_file_id": pa.array(list(batch.files), pa.int32()),
+            "drop_no": [numbers[id(r)] for r, _ in batch.files.values()]}))
+        try:
+            unreadable = {r.drop.name for r in batch.drops if not r.checkable}
+            rejected = unreadable
+            for _ in batch.drops:  # a drop rejected here is no history for later ones: judge again
+                found: dict[str, list[Outcome]] = {}
+                for feed in (f for f in FEEDS if f.table in batch.records):
+                    for name, outs in judge_feed(con, feed, batch, rejected, self.settings).items():
+                        found.setdefault(name, []).extend(outs)
+                blocked = unreadable | {name for name, outs in found.items() if any(o.blocks for o in outs)}
+                if blocked == rejected:
+                    break
+                rejected = blocked
+        finally:
+            con.unregister("batch_files")
+        for result in checkable:
+            result.validations.extend(found.get(result.drop.name, []))

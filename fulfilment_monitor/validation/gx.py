@@ -39,6 +39,11 @@ def _batch_definition():
     return asset.add_batch_definition_whole_dataframe("whole frame")
 
 
+def prepare() -> None:
+    """Import GX and build its context now (it is cached), so the first validation need not wait."""
+    _batch_definition()
+
+
 def suite_from_dict(data: dict):
     gx = _import_gx()
     with warnings.catch_warnings():
@@ -79,12 +84,12 @@ def _condition_text(condition) -> str:
     return f"{name} {getattr(operator, 'value', operator)} {shown}"
 
 
-def _is_critical(config) -> bool:
+def is_critical(config) -> bool:
     severity = getattr(config, "severity", None) or "critical"
     return str(getattr(severity, "value", severity)).lower() == "critical"
 
 
-def _short(value, width: int = 40) -> str:
+def short(value, width: int = 40) -> str:
     text = "/".join(map(str, value.values())) if isinstance(value, dict) else str(value)
     text = text.replace("\r", "\\r").replace("\n", "\\n")  # details stay on one line
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -102,11 +107,11 @@ def details(result) -> str:
         text = f"{found['unexpected_count']} of {total} rows unexpected"
         if found["unexpected_count"]:
             share = found.get("unexpected_percent") or 0
-            examples = ", ".join(_short(v) for v in (found.get("partial_unexpected_list") or [])[:EXAMPLES])
+            examples = ", ".join(short(v) for v in (found.get("partial_unexpected_list") or [])[:EXAMPLES])
             text += f" ({share:.1f}%), e.g. {examples}"
         return text
     if "observed_value" in found:
-        return f"observed {_short(found['observed_value'], 200)}"
+        return f"observed {short(found['observed_value'], 200)}"
     return ""
 
 
@@ -129,7 +134,7 @@ def _in_suite_order(suite, outcomes: list[Outcome]) -> list[Outcome]:
 def _outcome(suite, config, result) -> Outcome:
     """What GX found for the expectation `config` of `suite`, as the gate records it."""
     return Outcome(suite=suite.name, expectation=label(config), success=bool(result.success) and not _raised(result),
-                   critical=_is_critical(config), details=details(result))
+                   critical=is_critical(config), details=details(result))
 
 
 def validate(suite, frame: pd.DataFrame, parameters: dict | None = None) -> list[Outcome]:
@@ -138,94 +143,19 @@ def validate(suite, frame: pd.DataFrame, parameters: dict | None = None) -> list
     return _in_suite_order(suite, [_outcome(suite, r.expectation_config, r) for r in report.results])
 
 
-PART = "_part"  # which frame a row of a combined batch came from
-# Whole-frame checks whose verdict on a combined batch is each frame's: every frame of a file is
-# built by the same query, with the same columns and dtypes. Any other whole-frame check (a row
-# count, a column's max) is judged on each frame's rows.
-SAME_FOR_EVERY_PART = {"expect_table_columns_to_match_ordered_list", "expect_column_values_to_be_of_type"}
-
-
-def _tagged(config: dict, **meta) -> dict:
-    config["meta"] = {**(config.get("meta") or {}), **meta}
-    return config
-
-
-def _meta(result, key: str):
-    return (result.expectation_config.meta or {})[key]
-
-
-def _per_part(suite):
-    """The suite for a combined batch: uniqueness holds within each part, the extra column is
-    expected; each expectation is tagged with its place in `suite`."""
-    expectations = []
-    for k, e in enumerate(suite.expectations):
-        config = e.configuration.to_json_dict()
-        kwargs = config["kwargs"]
-        if config["type"] == "expect_column_values_to_be_unique":
-            config["type"] = "expect_compound_columns_to_be_unique"
-            kwargs["column_list"] = [kwargs.pop("column"), PART]
-        elif config["type"] == "expect_compound_columns_to_be_unique":
-            kwargs["column_list"] = [*kwargs["column_list"], PART]
-        elif config["type"] == "expect_table_columns_to_match_ordered_list":
-            kwargs["column_list"] = [*kwargs["column_list"], PART]
-        expectations.append(_tagged(config, _index=k))
-    return suite_from_dict({"name": suite.name, "expectations": expectations})
-
-
-def _in_parts(suite, pairs: set[tuple[int, int]]):
-    """Expectation k of `suite` on the rows of part i only (its own row condition kept), for each (i, k)."""
-    expectations = []
-    for part, k in sorted(pairs):
-        config = suite.expectations[k].configuration.to_json_dict()
-        own = config["kwargs"].get("row_condition")
-        mine = {"type": "comparison", "column": {"name": PART}, "operator": "==", "parameter": part}
-        config["kwargs"]["row_condition"] = {"type": "and", "conditions": [own, mine]} if own else mine
-        expectations.append(_tagged(config, _part=part, _index=k))
-    return suite_from_dict({"name": suite.name, "expectations": expectations})
-
-
-def _attributable(result) -> bool:
-    """Whether each unexpected row of a combined run is named with its part (a table-level
-    failure, or an error, is not: then every part is judged alone)."""
-    found = result.result or {}
-    if _raised(result) or (not result.success and "unexpected_count" not in found):
-        return False
-    return len(found.get("unexpected_index_list") or ()) >= (found.get("unexpected_count") or 0)
-
-
-def validate_many(suite, frames: list[pd.DataFrame]) -> list[list[Outcome]]:
-    """validate(suite, frame) for each frame, in two GX runs over all of them.
-
-    GX's cost is mostly a fixed price per run, so a backlog of drops is checked together: the
-    first run finds, per expectation, the frames with an unexpected row; the second runs just
-    those expectations again, each on that frame's rows only, so GX itself gives that frame's
-    counts, examples and `mostly` verdict (whole-frame checks, bar SAME_FOR_EVERY_PART, always
-    go to the second run). A row check with no unexpected row in a frame held there, which is
-    what a run of its own would say. Anything GX cannot attribute to a
-    frame (a table-level failure, an error) sends those frames through validate() alone.
-    """
-    if len(frames) < 2:
-        return [validate(suite, frame) for frame in frames]
-    combined = pd.concat([frame.assign(**{PART: i}) for i, frame in enumerate(frames)], ignore_index=True)
-    first = _run(_per_part(suite), combined, None,
-                 {"result_format": "COMPLETE", "unexpected_index_column_names": [PART]})
-    if not all(map(_attributable, first.results)):
-        return [validate(suite, frame) for frame in frames]
-    dirty = {(int(row[PART]), _meta(r, "_index"))
-             for r in first.results for row in (r.result or {}).get("unexpected_index_list") or ()}
-    dirty |= {(part, _meta(r, "_index")) for r in first.results for part in range(len(frames))
-              if "unexpected_count" not in (r.result or {}) and r.expectation_config.type not in SAME_FOR_EVERY_PART}
-    judged, alone = {}, set()
-    for r in (_run(_in_parts(suite, dirty), combined, None, "SUMMARY").results if dirty else ()):
-        part, k = _meta(r, "_part"), _meta(r, "_index")
+def judge_rows(suite, frame: pd.DataFrame, key: str, parameters: dict | None = None):
+    """Each expectation of `suite` on `frame` (one row per thing judged, named by column `key`),
+    with the set of `key` values it failed for: (expectation config, failed keys), in suite
+    order. None for the set means it failed for every row (a table-level failure, an error)."""
+    report = _run(suite, frame, parameters, {"result_format": "COMPLETE", "unexpected_index_column_names": [key]})
+    results = {label(r.expectation_config): r for r in report.results}
+    judged = []
+    for expectation in suite.expectations:
+        config = expectation.configuration
+        r = results[label(config)]
         found = r.result or {}
-        if _raised(r) or not ("unexpected_count" in found or "observed_value" in found):
-            alone.add(part)  # GX could not judge it on that part's rows: judge the part alone
-        judged[part, k] = _outcome(suite, suite.expectations[k].configuration, r)
-    held = [Outcome(suite=suite.name, expectation=label(e.configuration), success=True,
-                    critical=_is_critical(e.configuration),
-                    details=f"held (one GX run over {len(frames)} drops)")
-            for e in suite.expectations]
-    return [validate(suite, frame) if i in alone
-            else [judged.get((i, k), h) for k, h in enumerate(held)]
-            for i, frame in enumerate(frames)]
+        if _raised(r) or (not r.success and "unexpected_index_list" not in found):
+            judged.append((config, None))
+        else:
+            judged.append((config, {row[key] for row in found.get("unexpected_index_list") or ()}))
+    return judged

@@ -41,9 +41,8 @@ def validate_marts(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.dateti
     now = dt.datetime.now(dt.timezone.utc)
     store.ensure_table(con)
     problems = []
-    for path in mart_suite_paths():
-        table, outcomes = check_mart(con, path, as_of)
-        store.record(con, run_id, store.MART, table, outcomes, now)
-        problems.extend(o.problem for o in outcomes if o.blocks)
+    checked = [check_mart(con, path, as_of) for path in mart_suite_paths()]
+    store.record(con, store.MART, [(run_id, table, outcomes) for table, outcomes in checked], now)
+    problems.extend(o.problem for _, outcomes in checked for o in outcomes if o.blocks)
     write_page_for(con)
     return problems

@@ -1,16 +1,12 @@
 """The gate's thresholds: defaults here, each overridable by an environment variable.
 
 `FULFILMENT_GATE_MAX_BAD_ROW_SHARE=0.1` overrides `max_bad_row_share`, and so on
-for every field (upper-cased, prefixed).
+for every field (upper-cased, prefixed); fulfilment_monitor.settings reads them.
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields, replace
-
-from fulfilment_monitor.errors import UserError
-
-ENV_PREFIX = "FULFILMENT_GATE_"
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -28,16 +24,7 @@ class GateSettings:
     volume_high_ratio: float = 10.0  # above median x this: a flood
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "GateSettings":
-        environ = os.environ if environ is None else environ
-        settings = cls()
-        for f in fields(cls):
-            text = environ.get(ENV_PREFIX + f.name.upper())
-            if text is None:
-                continue
-            kind = type(getattr(settings, f.name))
-            try:
-                settings = replace(settings, **{f.name: kind(text)})
-            except ValueError:
-                raise UserError(f"{ENV_PREFIX}{f.name.upper()}={text!r} is not a {kind.__name__}") from None
-        return settings
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "GateSettings":
+        from fulfilment_monitor import settings
+
+        return settings.gate(environ)

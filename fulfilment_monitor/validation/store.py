@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Iterable
 
 import duckdb
+import pyarrow as pa
 
 from fulfilment_monitor.validation.outcome import Outcome
 
@@ -26,10 +27,21 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
             details VARCHAR, checked_at TIMESTAMPTZ NOT NULL)""")
 
 
-def record(con: duckdb.DuckDBPyConnection, run_id: str | None, scope: str, target: str,
-           outcomes: Iterable[Outcome], checked_at: dt.datetime) -> None:
-    """Append outcomes; the caller owns the transaction (the loader's, for drops)."""
-    rows = [[run_id, scope, target, o.suite, o.expectation, o.success, o.critical, o.details or None,
-             checked_at] for o in outcomes]
-    if rows:
-        con.executemany("INSERT INTO audit.validations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+def record(con: duckdb.DuckDBPyConnection, scope: str, checked: Iterable[tuple[str | None, str, list[Outcome]]],
+           checked_at: dt.datetime) -> None:
+    """Append the outcomes of each (run id, target, outcomes) in one insert; the caller owns
+    the transaction (the loader's, for drops)."""
+    rows = [(run_id, target, o) for run_id, target, outcomes in checked for o in outcomes]
+    if not rows:
+        return
+    table = pa.table({
+        "run_id": pa.array([r for r, _, _ in rows], pa.string()), "scope": [scope] * len(rows),
+        "target": [t for _, t, _ in rows], "suite": [o.suite for _, _, o in rows],
+        "expectation": [o.expectation for _, _, o in rows], "success": [o.success for _, _, o in rows],
+        "critical": [o.critical for _, _, o in rows], "details": [o.details or None for _, _, o in rows],
+        "checked_at": pa.array([checked_at] * len(rows), pa.timestamp("us", tz="UTC"))})
+    con.register("validations_rows", table)
+    try:
+        con.sql("INSERT INTO audit.validations BY NAME SELECT * FROM validations_rows")
+    finally:
+        con.unregister("validations_rows")

@@ -1,5 +1,6 @@
 -- Grain: one row per customer and order (case_id) that ops should contact proactively today:
--- every int_outreach_cases case, sendable or with the reason it is held (suppressed_reason).
+-- every int_outreach_cases case, sendable or with the reason it is held (suppressed_reason), with
+-- its context (int_outreach_context) so whoever contacts the customer starts from the story.
 --
 -- Channels: the consented service channels, in this order: not yet tried (a channel that got
 -- no reply within reply_hours, or is still waiting for one, moves behind the others); timed
@@ -99,6 +100,7 @@ select
     c.exception_ids,
     c.worst_severity,
     c.open_exceptions,
+    c.effort_score,
     c.priority,
     ch.channels[1] as channel,
     coalesce(ch.channels[2:], []) as fallback_channels,
@@ -108,9 +110,11 @@ select
          when ic.case_id is not null then 'customer already in contact'
          when ch.awaiting_reply then 'awaiting a reply'
          when ch.first_is_held then 'unknown time zone for a timed channel' end as suppressed_reason,
-    m.message
+    m.message,
+    x.context
 from cases as c
 left join channels as ch on ch.case_id = c.case_id
 left join in_contact as ic on ic.case_id = c.case_id
 join send_times as s on s.case_id = c.case_id
 left join {{ ref('int_outreach_messages') }} as m on m.case_id = c.case_id
+left join {{ ref('int_outreach_context') }} as x on x.case_id = c.case_id

@@ -4,7 +4,7 @@
 {{ config(schema='intermediate') }}
 with severity_points (severity, severity_rank, points) as (
     -- Priority = worst severity + 5 per further open exception (max 15) + big ticket 10
-    --            + 1 per day open (max 15) + high effort 10: at most 100.
+    --            + 1 per day open (max 15) + effort score / 10 (fct_customer_effort, max 10): at most 100.
     values ('critical', 1, 50), ('high', 2, 35), ('medium', 3, 20), ('low', 4, 10)
 ),
 open_exceptions as (
@@ -41,10 +41,12 @@ scored as (
         c.*,
         t.exception_types,
         coalesce(f.is_big_ticket, false) as is_big_ticket,
-        greatest(0, date_diff('hour', c.opened_at, {{ as_of() }}) // 24) as days_open
+        greatest(0, date_diff('hour', c.opened_at, {{ as_of() }}) // 24) as days_open,
+        coalesce(ef.effort_score, 0) as effort_score
     from cases as c
     join types as t using (customer_id, order_id)
     left join {{ ref('int_order_fulfilment') }} as f on f.order_id = c.order_id
+    left join {{ ref('fct_customer_effort') }} as ef on ef.order_id = c.order_id
 )
 select
     left(md5(customer_id || '|' || order_id), 16) as case_id,
@@ -58,9 +60,10 @@ select
     has_high_effort,
     opened_at,
     days_open,
+    effort_score,
     CAST(least(100, severity_points
                     + least(15, 5 * (open_exceptions - 1))
                     + case when is_big_ticket then 10 else 0 end
                     + least(15, days_open)
-                    + case when has_high_effort then 10 else 0 end) AS INTEGER) as priority
+                    + least(10, effort_score // 10)) AS INTEGER) as priority
 from scored

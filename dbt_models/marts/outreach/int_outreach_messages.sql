@@ -35,10 +35,15 @@ lead_exception as (
     {{ first_per('case_id', 'message_rank, occurred_at, exception_type') }}
 ),
 current_windows as (
-    -- the current version of every active booking
-    select b.order_id, v.window_start, v.window_end, v.window_start_local, v.window_end_local
+    -- the current version of every active booking, on the customer's clock (a contractor that
+    -- writes UTC would otherwise give a New York customer 13:00-17:00 for their 08:00-12:00)
+    select b.order_id, v.window_start, v.window_end,
+           {{ story_local('v.window_start', 'v.window_start_local', 'cu.timezone') }} as window_start_local,
+           {{ story_local('v.window_end', 'v.window_end_local', 'cu.timezone') }} as window_end_local
     from {{ ref('int_bookings') }} as b
     join {{ ref('int_booking_versions') }} as v on v.booking_id = b.booking_id
+    left join {{ ref('stg_oms__orders') }} as o on o.order_id = b.order_id
+    left join {{ ref('stg_oms__customers') }} as cu on cu.customer_id = o.customer_id
     where b.active_until is null
     {{ first_per('b.booking_id', 'v.version_no desc') }}
 ),

@@ -8,13 +8,12 @@ from fulfilment_monitor.generate.clock import HOUR, MINUTE
 from fulfilment_monitor.generate.contacts import add_contacts, background
 from fulfilment_monitor.generate.fulfil import book, bookings_for, complete, deliver, hand_over, new_bookings, window
 from fulfilment_monitor.generate.orders import hours, new_orders, uniform
-from fulfilment_monitor.generate.scenarios.base import INIT, RC, inside, third
+from fulfilment_monitor.generate.scenarios.base import INIT, RC, inside, order_placement, third
 from fulfilment_monitor.generate.world import NULL
 
 
 def _booked(w, rng, n, lead=(5, 7), **kw):
-    lo, hi = inside(w)
-    o = new_orders(w, rng, n, lo=lo, hi=hi, lead=lead, **kw)
+    o = new_orders(w, rng, n, **order_placement(w, lead), **kw)
     s, r = hand_over(w, rng, o)
     b, bt, ws, we = book(w, rng, s, o, r)
     return o, s, b, bt, ws, we

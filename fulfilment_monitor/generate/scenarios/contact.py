@@ -12,13 +12,12 @@ from fulfilment_monitor.generate.clock import DAY, HOUR, MINUTE
 from fulfilment_monitor.generate.contacts import add_contacts, inbound
 from fulfilment_monitor.generate.fulfil import book, complete, deliver, hand_over, happy_path, window
 from fulfilment_monitor.generate.orders import new_orders, uniform
-from fulfilment_monitor.generate.scenarios.base import INIT, RC, inside, pick, third
+from fulfilment_monitor.generate.scenarios.base import INIT, RC, inside, order_placement, pick, third
 from fulfilment_monitor.generate.world import NULL
 
 
 def _delivered_orders(w, rng, n, lead=(6, 9), **kw):
-    lo, hi = inside(w)
-    o = new_orders(w, rng, n, lo=lo, hi=hi, lead=lead, **kw)
+    o = new_orders(w, rng, n, **order_placement(w, lead), **kw)
     return o, happy_path(w, rng, o)
 
 
@@ -84,8 +83,7 @@ def _agreement(w, rng, o, bt, ws, linked=True):
 
 
 def _booked(w, rng, n, **kw):
-    lo, hi = inside(w)
-    o = new_orders(w, rng, n, lo=lo, hi=hi, lead=(6, 8), **kw)
+    o = new_orders(w, rng, n, **order_placement(w, (6, 8)), **kw)
     s, r = hand_over(w, rng, o)
     b, bt, ws, we = book(w, rng, s, o, r)
     return o, s, b, bt, ws, we

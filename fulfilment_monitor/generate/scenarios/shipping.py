@@ -8,12 +8,11 @@ from fulfilment_monitor.generate.clock import DAY, HOUR
 from fulfilment_monitor.generate.contacts import background
 from fulfilment_monitor.generate.fulfil import book, complete, deliver, dispatch, hand_over, inside as in_window
 from fulfilment_monitor.generate.orders import hours, new_orders
-from fulfilment_monitor.generate.scenarios.base import INIT, RC, inside, pick, third
+from fulfilment_monitor.generate.scenarios.base import INIT, RC, order_placement, pick, third
 
 
 def _orders(w, rng, n, lead=(5, 7), **kw):
-    lo, hi = inside(w)
-    return new_orders(w, rng, n, lo=lo, hi=hi, lead=lead, **kw)
+    return new_orders(w, rng, n, **order_placement(w, lead), **kw)
 
 
 def _finish(w, rng, o, pos, delivered, max_inbound=1):

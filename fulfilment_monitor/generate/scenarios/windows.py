@@ -14,13 +14,12 @@ from fulfilment_monitor.generate.contacts import background
 from fulfilment_monitor.generate.fulfil import book, bookings_for, complete, deliver, hand_over, window
 from fulfilment_monitor.generate.fulfil import inside as in_window
 from fulfilment_monitor.generate.orders import hours, new_orders, uniform
-from fulfilment_monitor.generate.scenarios.base import INIT, RC, inside, pick, third
+from fulfilment_monitor.generate.scenarios.base import INIT, RC, order_placement, pick, third
 
 
 def _booked(w, rng, n, lead=(5, 7), kind="mixed", **kw):
     """Orders dispatched, received and booked on their promised date (the common start)."""
-    lo, hi = inside(w)
-    o = new_orders(w, rng, n, lo=lo, hi=hi, lead=lead, kind=kind, **kw)
+    o = new_orders(w, rng, n, **order_placement(w, lead), kind=kind, **kw)
     s, r = hand_over(w, rng, o)
     b, bt, ws, we = book(w, rng, s, o, r)
     return o, s, b, bt, ws, we

@@ -1,0 +1,7 @@
+{# Fails on every row whose text holds an email address or a phone number (an @, or a + and
+   digits, as E.164 numbers are written): text a support agent reads must never carry them. #}
+{% test no_contact_details(model, column_name) %}
+select {{ column_name }}
+from {{ model }}
+where regexp_matches({{ column_name }}, '@|\+\d[\d ()-]{6,}')
+{% endtest %}

@@ -1,0 +1,109 @@
+"""The load ledger: what happened to every drop, so each loads once by its content.
+
+`audit.drops` holds one row per drop (source, extract date): its content's checksum, its
+status (`loaded` or `rejected`), its load id, its counts (true for every status: a rejected
+drop loaded and quarantined nothing) and why it was rejected. `audit.drop_files` holds one
+row per file of a drop: its counts, and its size and modification time, a fingerprint that
+spares hashing a drop whose files look untouched on every run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from fulfilment_monitor.landing import Drop
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.sql("CREATE SCHEMA IF NOT EXISTS audit")
+    con.sql("""
+        CREATE TABLE IF NOT EXISTS audit.drops (
+            source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
+            status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+            rows_quarantined BIGINT, problems VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (source, extract_date))""")
+    con.sql("""
+        CREATE TABLE IF NOT EXISTS audit.drop_files (
+            source VARCHAR NOT NULL, extract_date DATE NOT NULL, file VARCHAR NOT NULL,
+            rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
+            bytes BIGINT, modified_ns BIGINT,
+            PRIMARY KEY (source, extract_date, file))""")
+
+
+def fingerprint(drop: Drop) -> dict[str, tuple[int, int]]:
+    """{file name: (bytes, modification time in ns)} of the drop's regular files."""
+    return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in drop.files() if p.is_file()}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the ledger knows of a drop."""
+    status: str
+    checksum: str
+    problems: str | None
+    files: dict[str, tuple[int, int]]  # the fingerprint when it was recorded
+
+    def unchanged(self, drop: Drop) -> bool:
+        """The drop's content is what was recorded: by its fingerprint, else by its checksum."""
+        return (bool(self.files) and fingerprint(drop) == self.files) or drop.checksum() == self.checksum
+
+
+def entries(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> dict[tuple[str, dt.date], Entry]:
+    """{(source, extract date): Entry} of the drops the ledger has seen."""
+    if not drops:
+        return {}
+    span = [min(d.extract_date for d in drops), max(d.extract_date for d in drops)]
+    files: dict[tuple[str, dt.date], dict[str, tuple[int, int]]] = {}
+    for source, day, name, size, modified in con.execute(
+            "SELECT source, extract_date, file, bytes, modified_ns FROM audit.drop_files "
+            "WHERE extract_date BETWEEN ? AND ? AND bytes IS NOT NULL", span).fetchall():
+        files.setdefault((source, day), {})[name] = (size, modified)
+    return {(source, day): Entry(status, checksum, problems, files.get((source, day), {}))
+            for source, day, status, checksum, problems in con.execute(
+                "SELECT source, extract_date, status, checksum, problems FROM audit.drops "
+                "WHERE extract_date BETWEEN ? AND ?", span).fetchall()}
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    con.register("ledger_rows", rows)
+    try:
+        con.sql(f"INSERT OR REPLACE INTO {table} BY NAME SELECT * FROM ledger_rows")
+    finally:
+        con.unregister("ledger_rows")
+
+
+def record(con: duckdb.DuckDBPyConnection, results: list, now: dt.datetime) -> None:
+    """Every drop of a batch, loaded or rejected (load.DropResult), with its files' fingerprints;
+    the caller owns the transaction."""
+    loaded = [r.status == "loaded" for r in results]
+    _insert(con, "audit.drops", pa.table({
+        "source": [r.drop.source for r in results],
+        "extract_date": pa.array([r.drop.extract_date for r in results], pa.date32()),
+        "checksum": [r.checksum for r in results], "status": [r.status for r in results],
+        "load_id": pa.array([r.load_id if ok else None for r, ok in zip(results, loaded)], pa.string()),
+        "rows_read": pa.array([r.read for r in results], pa.int64()),
+        "rows_loaded": pa.array([r.loaded if ok else 0 for r, ok in zip(results, loaded)], pa.int64()),
+        "rows_quarantined": pa.array([r.quarantined if ok else 0 for r, ok in zip(results, loaded)], pa.int64()),
+        "problems": pa.array(["; ".join(r.problems) or None for r in results], pa.string()),
+        "recorded_at": pa.array([now] * len(results), pa.timestamp("us", tz="UTC"))}))
+    files = [(r, ok, f, r.fingerprint.get(f.feed.file, (None, None))) for r, ok in zip(results, loaded) for f in r.files]
+    _insert(con, "audit.drop_files", pa.table({
+        "source": [r.drop.source for r, _, _, _ in files],
+        "extract_date": pa.array([r.drop.extract_date for r, _, _, _ in files], pa.date32()),
+        "file": [f.feed.file for _, _, f, _ in files],
+        "rows_read": pa.array([f.read for _, _, f, _ in files], pa.int64()),
+        "rows_loaded": pa.array([f.loaded if ok else 0 for _, ok, f, _ in files], pa.int64()),
+        "rows_quarantined": pa.array([f.rejected if ok else 0 for _, ok, f, _ in files], pa.int64()),
+        "bytes": pa.array([size for _, _, _, (size, _) in files], pa.int64()),
+        "modified_ns": pa.array([modified for _, _, _, (_, modified) in files], pa.int64())}))
+
+
+def touch(con: duckdb.DuckDBPyConnection, drop: Drop) -> None:
+    """A drop found unchanged by its checksum: remember its files' new fingerprint."""
+    for name, (size, modified) in fingerprint(drop).items():
+        con.execute("UPDATE audit.drop_files SET bytes = ?, modified_ns = ? "
+                    "WHERE source = ? AND extract_date = ? AND file = ?",
+                    [size, modified, drop.source, drop.extract_date, name])
