@@ -27,10 +27,7 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
     from dbt.cli.main import dbtRunner
 
     os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
-    if as_of is None:
-        os.environ.pop(AS_OF_ENV, None)
-    else:
-        os.environ[AS_OF_ENV] = iso(as_of)
+    os.environ[AS_OF_ENV] = iso(as_of) if as_of is not None else ""  # empty: T is not set
     # dbt's artefacts live beside the database, so concurrent runs on different databases never collide.
     artefacts = db.resolve().parent / "dbt"
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),

@@ -18,8 +18,8 @@ import pytest
 
 from conftest import free_port, loopback_smtp
 from fulfilment_monitor import airflow_local, nightly
-from test_airflow_nightly import LAST, generated, marts, run_nightly  # noqa: F401 (generated: a fixture)
-from test_airflow_ui import STARTUP_SECONDS, healthy, stop_group, wait_until
+from test_airflow_nightly import LAST, marts, run_nightly
+from test_airflow_ui import STARTUP_SECONDS, Launcher, healthy, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -60,11 +60,11 @@ def backfilled(generated, tmp_path_factory):
             process = subprocess.Popen([str(airflow_local.BIN / "airflow"), "standalone"], env=env, cwd=home,
                                        stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         metadata = home / "airflow.db"
+        running = Launcher(env["AIRFLOW__API__BASE_URL"], "", process, log, home)
         try:
-            wait_until(lambda: healthy(env["AIRFLOW__API__BASE_URL"]), STARTUP_SECONDS, "a healthy Airflow",
-                       process, log)
+            wait_until(lambda: healthy(running.base), STARTUP_SECONDS, "a healthy Airflow", running)
             wait_until(lambda: query(metadata, "SELECT count(*) FROM dag WHERE dag_id = ?", DAG_ID)[0][0],
-                       180, "the DAG to be parsed", process, log)
+                       180, "the DAG to be parsed", running)
             for args in (["dags", "unpause", DAG_ID],
                          ["backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{DATES[0]}T00:00:00+00:00",
                           "--to-date", f"{DATES[-1]}T03:00:00+00:00"]):
@@ -77,9 +77,9 @@ def backfilled(generated, tmp_path_factory):
                 done = len(runs) == len(DATES) and all(state in ("success", "failed") for _, state in runs)
                 return runs if done else None
 
-            runs = wait_until(finished, 1500, "the backfill's runs to finish", process, log)
+            runs = wait_until(finished, 1500, "the backfill's runs to finish", running)
         finally:
-            stop_group(process)
+            airflow_local.stop(process)
     return published, runs, log
 
 
