@@ -48,6 +48,8 @@ def print_run(result) -> None:
     print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
           f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
           f" + quarantined {sum(d.quarantined for d in rows)}")
+    if result.rebuilt:
+        print(f"models rebuilt in full: {result.rebuilt}")
     print(f"exceptions as of {iso(result.as_of)}:")
     for kind, count in result.exceptions.items():
         print(f"  {kind:<24}{count:>8}")
@@ -58,7 +60,8 @@ def cmd_run(args) -> None:
 
     as_of = parse_as_of(args.as_of) if args.as_of else None
     published = settings.database(args.db)
-    result = pipeline.run(settings.landing(args.landing), published, as_of)
+    result = pipeline.run(settings.landing(args.landing), published, as_of,
+                          full_refresh=args.full_refresh)
     print_run(result)
     print(f"published {published}")
 
@@ -101,6 +104,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--db", type=Path, help="the analysts' database to publish "
                                              "(default: $FULFILMENT_DB, else data/fulfilment.duckdb)")
     run.add_argument("--as-of", help="reference time T (default: end of the latest complete extract date)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild the incremental models from all data known at T (e.g. after changing them)")
     run.set_defaults(func=cmd_run)
 
     report = commands.add_parser("report", help="render (and --send) the nightly ops report")

@@ -92,7 +92,8 @@ def transform(logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> d
     # Ingest has loaded every source up to D; run's own load finds nothing new unless a drop
     # landed since, and then loads it under the same rules.
     result = pipeline.run(landing, db, as_of=span.as_of, until=span.extract_date)
-    summary = {"as_of": iso(result.as_of), "run_id": result.run_id, "exceptions": result.exceptions}
+    summary = {"as_of": iso(result.as_of), "run_id": result.run_id, "exceptions": result.exceptions,
+               "rebuilt_in_full": result.rebuilt}
     log.info("published %s as of %s: %s", db, summary["as_of"], result.exceptions)
     return summary
 

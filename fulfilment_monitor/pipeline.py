@@ -28,6 +28,7 @@ class RunResult:
     as_of: dt.datetime
     drops: list[DropResult] = field(default_factory=list)
     exceptions: dict[str, int] = field(default_factory=dict)
+    rebuilt: str | None = None  # why the models were rebuilt in full (None: incremental)
 
     notes: list[str] = field(default_factory=list)  # drops waiting for files, entries ignored
 
@@ -129,9 +130,9 @@ def blocked(results: list[DropResult]) -> str | None:
             f"(new content in the same folder is loaded by the next run)")
 
 
-def build_and_check(work: Path, as_of: dt.datetime, result: RunResult) -> None:
+def build_and_check(work: Path, as_of: dt.datetime, result: RunResult, full_refresh: bool = False) -> None:
     """dbt build, then mart validation; raises UserError when the marts must not be published."""
-    transform.build(work, as_of)
+    result.rebuilt = transform.build(work, as_of, full_refresh=full_refresh)
     with database.connect(work) as con:
         problems = validate.validate_marts(con, result.run_id, as_of)
         result.exceptions = dict(database.query(
@@ -141,8 +142,9 @@ def build_and_check(work: Path, as_of: dt.datetime, result: RunResult) -> None:
 
 
 def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
-        until: dt.date | None = None) -> RunResult:
-    """The whole nightly job. Raises UserError (published database untouched) on failure."""
+        until: dt.date | None = None, full_refresh: bool = False) -> RunResult:
+    """The whole nightly job. Raises UserError (published database untouched) on failure.
+    `full_refresh` rebuilds the incremental models from all the data known at T."""
     if published.is_dir():
         raise UserError(f"--db {published} is a folder: name the database file to publish (e.g. {published}/fulfilment.duckdb)")
     found = scan(landing)  # a bad landing zone fails here, before any database is touched
@@ -158,7 +160,7 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
         if not result.drops and not as_of:
             _no_drops(work, landing, result.notes)
         result.as_of = as_of or default_as_of(work)
-        build_and_check(work, result.as_of, result)
+        build_and_check(work, result.as_of, result, full_refresh)
     except UserError as exc:
         _record_run(work, result, started, "failed", str(exc))
         validate.write_page(work)  # what rejected the drop or blocked publishing, for a person to read

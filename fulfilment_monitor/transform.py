@@ -1,31 +1,42 @@
-"""Build the dbt models through dbt's own runner, against the private work database."""
+"""Build the dbt models through dbt's own runner, against the private work database.
+
+The staging models, and the intermediate ones kept per booking, contact, shipment or order,
+are incremental (dbt_project/macros/incremental.sql): a run at a later T than the last one
+redoes only the keys that gained a known row. A run that cannot move on from the last build
+that way is a full rebuild (dbt --full-refresh): see full_refresh_reason.
+"""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
+from fulfilment_monitor import db as database
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, iso
 
+# T reaches dbt through the environment, not --vars: a new var makes dbt re-parse the whole
+# project (about 2 s a night); an environment variable read only at execution does not.
+AS_OF_ENV = "FULFILMENT_AS_OF"
+STATE = "staging.incremental_state"
 
-def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
-    """Run one dbt command in-process; raise a UserError naming what failed."""
+
+def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifest=None, quiet: bool = True):
+    """Run one dbt command in-process (on a parsed `manifest` when given); its result, or a
+    UserError naming what failed."""
     from dbt.cli.main import dbtRunner
 
-    os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())  # how profiles.yml learns which file
+    os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
+    os.environ[AS_OF_ENV] = iso(as_of) if as_of is not None else ""  # empty: T is not set
     # dbt's artefacts live beside the database, so concurrent runs on different databases never collide.
     artefacts = db.resolve().parent / "dbt"
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs"),
                "--threads", str(dbt_threads())]
-    if as_of is not None:
-        command += ["--vars", json.dumps({"as_of": iso(as_of)})]
     flags = ["--quiet"] if quiet else []
-    result = dbtRunner().invoke([*flags, *command])
+    result = dbtRunner(manifest=manifest).invoke([*flags, *command])
     if result.success:
-        return
+        return result
     failures = []
     for node in getattr(result.result, "results", None) or []:
         if str(node.status) in ("error", "fail"):
@@ -36,6 +47,56 @@ def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool
     raise UserError(f"dbt {args[0]} failed: {reason}")
 
 
-def build(db: Path, as_of: dt.datetime) -> None:
-    """Seeds, models and data tests; dbt unit tests run in the test suite, not every night."""
-    dbt(["build", "--exclude-resource-type", "unit_test"], db, as_of)
+def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
+    """Run one dbt command in-process; raise a UserError naming what failed."""
+    _invoke(args, db, as_of, quiet=quiet)
+
+
+def incremental_models(manifest) -> list[tuple[str, str]]:
+    """(schema, table) of every model that --full-refresh rebuilds from scratch."""
+    return sorted((node.schema, node.alias) for node in manifest.nodes.values()
+                  if node.resource_type == "model" and node.config.materialized == "incremental"
+                  and node.config.full_refresh is not False)
+
+
+def full_refresh_reason(db: Path, as_of: dt.datetime, models: list[tuple[str, str]]) -> str | None:
+    """Why the incremental `models` must be rebuilt in full to be right at T, or None.
+
+    An incremental run can only add what became known since each model's last build: a T
+    before a model's last build (a backfill) would have to forget rows, a table without build
+    state (built before it was incremental) has nothing to add to, and a load the ledger no
+    longer holds as loaded would have to be taken out.
+    """
+    with database.connect(db) as con:
+        tables = set(database.query(con, "SELECT table_schema, table_name FROM information_schema.tables "
+                                         "WHERE table_type = 'BASE TABLE'"))
+        built = [table for schema, table in models if (schema, table) in tables]
+        if not built:
+            return None  # the first build creates them
+        has_state = ("staging", "incremental_state") in tables
+        state = dict(database.query(con, f"SELECT model, as_of FROM {STATE}")) if has_state else {}
+        stateless = [table for table in built if table not in state]
+        if stateless:
+            return f"no incremental build state for {', '.join(stateless[:3])}{' ...' if len(stateless) > 3 else ''}"
+        latest = max(state[table] for table in built)
+        if latest > as_of:
+            return f"T {iso(as_of)} is before the last build's {iso(latest)} (a backfill)"
+        gone = database.query(con, f"""
+            SELECT count(*) FROM (SELECT DISTINCT unnest(load_ids) AS load_id FROM {STATE})
+            WHERE load_id NOT IN (SELECT load_id FROM audit.drops WHERE status = 'loaded')""")[0][0]
+        if gone:
+            return f"{gone} load(s) of the last build are no longer loaded in audit.drops"
+    return None
+
+
+def build(db: Path, as_of: dt.datetime, full_refresh: bool = False) -> str | None:
+    """Seeds, models and data tests at T; dbt unit tests run in the test suite, not every night.
+
+    Incremental unless `full_refresh` or full_refresh_reason() says otherwise; returns why the
+    build was a full rebuild (None when it was incremental).
+    """
+    manifest = _invoke(["parse"], db, as_of).result  # partial parsing: a fraction of a second
+    reason = "asked for" if full_refresh else full_refresh_reason(db, as_of, incremental_models(manifest))
+    _invoke(["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])],
+            db, as_of, manifest=manifest)
+    return reason

@@ -229,8 +229,8 @@ def test_a_mart_failing_validation_keeps_the_published_database(site, monkeypatc
     write_drop(site / "landing", "contacts", day(5), {"contacts.jsonl": jsonl_text(contacts(day(5)))})
     real_build = transform.build
 
-    def build_with_a_duplicate_exception(work, as_of):
-        real_build(work, as_of)
+    def build_with_a_duplicate_exception(work, as_of, **options):
+        real_build(work, as_of, **options)
         with db.connect(work) as con:
             for _ in range(2):
                 con.execute("INSERT INTO marts.fct_fulfilment_exceptions BY NAME SELECT 'dup' AS exception_id, "

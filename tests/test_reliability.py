@@ -249,8 +249,8 @@ KILLED_RUN = textwrap.dedent("""
         load._write_ledger = stall
     elif point == "build":  # dbt building: the kill comes while it runs
         real = transform.build
-        def build_then_stall(work, as_of):
-            threading.Thread(target=real, args=(work, as_of), daemon=True).start()
+        def build_then_stall(work, as_of, **options):
+            threading.Thread(target=real, args=(work, as_of), kwargs=options, daemon=True).start()
             time.sleep(3)
             stall()
         transform.build = build_then_stall

@@ -1,6 +1,8 @@
 -- Grain: one row per contractor event_id that occurred by T. Delivery is
 -- at-least-once, so a repeated event_id counts once (its first delivery).
 -- Unknown event types are kept with is_known_type = false and trigger no rule.
+-- Incremental (macros/incremental.sql): a run recomputes the event_ids that gained a known row.
+{{ config(unique_key='event_id', pre_hook="{{ collect_touched(keys_newly_known('contractor_events', 'event_id', instant('occurred_at')), 'event_id') }}") }}
 select
     event_id,
     event_type,
@@ -18,8 +20,11 @@ select
     CAST({{ wall_clock('window_start') }} AS DATE) as window_local_date,
     initiated_by,
     reason_code,
-    _extract_date as first_extract_date
+    _extract_date as first_extract_date,
+    {{ built_at() }} as _built_at
 from {{ source('raw', 'contractor_events') }}
-where _extract_date <= {{ as_of_date() }}
-  and {{ instant('occurred_at') }} <= {{ as_of() }}
+where {{ known_at(instant('occurred_at')) }}
+{%- if is_incremental() %}
+  and {{ is_touched('event_id') }}
+{%- endif %}
 {{ first_per('event_id', '_extract_date, _line_no') }}

@@ -1,9 +1,14 @@
 -- Grain: one row per customer, the OMS row with the latest updated_at known at T.
 -- A time zone that is not a valid IANA name is treated as unknown (null).
+-- Incremental (macros/incremental.sql): a run recomputes the customers that gained a known row.
+{{ config(unique_key='customer_id', pre_hook="{{ collect_touched(keys_newly_known('oms_customers', 'customer_id', instant('updated_at')), 'customer_id') }}") }}
 with known as (
     select *, {{ instant('updated_at') }} as updated_at_ts
     from {{ source('raw', 'oms_customers') }}
-    where _extract_date <= {{ as_of_date() }}
+    where {{ known_at(instant('updated_at')) }}
+{%- if is_incremental() %}
+      and {{ is_touched('customer_id') }}
+{%- endif %}
 )
 select
     customer_id,
@@ -18,7 +23,7 @@ select
     consent_phone,
     consent_whatsapp,
     marketing_opt_in,
-    updated_at_ts as updated_at
+    updated_at_ts as updated_at,
+    {{ built_at() }} as _built_at
 from known
-where updated_at_ts <= {{ as_of() }}
 {{ first_per('customer_id', 'updated_at_ts desc, _extract_date desc, _line_no desc') }}

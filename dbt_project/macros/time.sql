@@ -1,14 +1,28 @@
-{# T, the reference time of the run: every rule is evaluated as of this instant. #}
+{# T, the reference time of the run: every rule is evaluated as of this instant.
+   The pipeline passes it in the environment (FULFILMENT_AS_OF, read only when executing), so
+   a new T each night does not make dbt re-parse the project as a new --vars would; the var
+   `as_of` (`--vars '{as_of: ...}'`, unit tests' overrides) wins when it is set. #}
 {% macro as_of() -%}
-    {%- if var('as_of') is none and execute -%}
-        {{ exceptions.raise_compiler_error("set the reference time: --vars '{as_of: 2026-11-21T00:00:00Z}'") }}
+    {%- if not execute -%}
+        CAST(NULL AS TIMESTAMPTZ)
+    {%- else -%}
+        {%- set moment = var('as_of') or env_var('FULFILMENT_AS_OF', '') -%}
+        {%- if not moment -%}
+            {{ exceptions.raise_compiler_error("set the reference time: FULFILMENT_AS_OF=2026-11-21T00:00:00Z or --vars '{as_of: 2026-11-21T00:00:00Z}'") }}
+        {%- endif -%}
+        CAST('{{ moment }}' AS TIMESTAMPTZ)
     {%- endif -%}
-    CAST('{{ var("as_of") }}' AS TIMESTAMPTZ)
 {%- endmacro %}
 
-{# The UTC date of T: drops extracted after it were not known at T. #}
-{% macro as_of_date() -%}
-    CAST(timezone('UTC', {{ as_of() }}) AS DATE)
+{# Known at T (source-feeds.md, "When a drop is known"), the one place that says it: a drop
+   extracted on D is known from the end of D (midnight UTC after it), and in a known drop a
+   fact is known once its own timestamp `stamp` (an instant) is at or before T. So the nightly
+   run for D never sees the drop of D+1, and a backfill at the same T sees what it saw.
+   `at` is the instant to judge at (default T). Reads the raw lineage column _extract_date. #}
+{% macro known_at(stamp=none, at=none) -%}
+    {%- set moment = at or as_of() -%}
+    _extract_date < CAST(timezone('UTC', {{ moment }}) AS DATE)
+    {%- if stamp %} and {{ stamp }} <= {{ moment }}{% endif %}
 {%- endmacro %}
 
 {# A raw ISO 8601 timestamp (offset included) as an instant. #}
@@ -29,4 +43,14 @@
 {# The local calendar date of an instant in an IANA zone (UTC when the zone is unknown). #}
 {% macro local_date(instant_sql, zone_sql) -%}
     CAST(timezone(coalesce({{ zone_sql }}, 'UTC'), {{ instant_sql }}) AS DATE)
+{%- endmacro %}
+
+{# When a booking version's window counts as missed: window_end + missed_window_grace_minutes. #}
+{% macro window_deadline(window_end) -%}
+    {{ window_end }} + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT))
+{%- endmacro %}
+
+{# The end of a promised date in the customer's IANA zone (UTC when unknown), as an instant. #}
+{% macro promise_deadline(promised_date, zone) -%}
+    timezone(coalesce({{ zone }}, 'UTC'), CAST({{ promised_date }} + 1 AS TIMESTAMP))
 {%- endmacro %}

@@ -29,7 +29,7 @@ at_risk as (
 select
     {{ exception_columns(
         type='at_risk_promise', key='order_id', order_id='order_id',
-        occurred_at="timezone(coalesce(timezone, 'UTC'), CAST(promised_date + 1 AS TIMESTAMP))",
+        occurred_at=promise_deadline('promised_date', 'timezone'),
         evidence="'promised ' || strftime(promised_date, '%Y-%m-%d') || ' ('
                   || case when promised_date = local_today then 'today' else 'tomorrow' end || ' in '
                   || coalesce(timezone, 'UTC') || ')'

@@ -4,7 +4,7 @@
 -- ended it. Subtype: failed_attempt (a delivery_failed in [window_start, window_end + grace]),
 -- else late_delivery (delivered later, by T), else no_show.
 with versions as (
-    select v.*, v.window_end + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT)) as deadline,
+    select v.*, {{ window_deadline('v.window_end') }} as deadline,
            b.delivered_at
     from {{ ref('int_booking_versions') }} as v
     join {{ ref('int_bookings') }} as b using (booking_id)

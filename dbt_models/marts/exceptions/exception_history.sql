@@ -1,10 +1,12 @@
 -- Grain: one row per exception and run (exception_id, detected_at): what each run's T saw.
 -- Kept across runs (incremental), so an exception that later data disproves leaves
 -- fct_fulfilment_exceptions but its history stays here. Re-running a T replaces that T's rows.
+-- History cannot be rebuilt from the data, so a full refresh (--full-refresh) leaves it alone.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where detected_at = " ~ as_of() ~ "{% endif %}"
+    full_refresh=false,
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where detected_at = {{ as_of() }}{% endif %}"
 ) }}
 select
     exception_id,

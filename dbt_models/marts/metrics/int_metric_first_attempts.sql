@@ -1,7 +1,10 @@
 -- Grain: one row per booking with a delivery attempt (delivered or delivery_failed) by T:
 -- its first attempt (by occurred_at, ties by event_id) and whether that attempt delivered.
 -- metric_date: the UTC date of the first attempt.
-{{ config(schema='intermediate') }}
+-- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
+{{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
+          post_hook="{{ record_increment() }}",
+          pre_hook="{{ collect_touched(bookings_changed(), 'booking_id', replace=true) }}") }}
 select
     booking_id,
     order_id,
@@ -9,7 +12,11 @@ select
     event_id,
     occurred_at as attempted_at,
     CAST(timezone('UTC', occurred_at) AS DATE) as metric_date,
-    event_type = 'delivered' as delivered
+    event_type = 'delivered' as delivered,
+    {{ built_at() }} as _built_at
 from {{ ref('stg_contractor__events') }}
 where booking_id is not null and event_type in ('delivered', 'delivery_failed')
+{%- if is_incremental() %}
+  and {{ is_touched('booking_id') }}
+{%- endif %}
 {{ first_per('booking_id', 'occurred_at, event_id') }}

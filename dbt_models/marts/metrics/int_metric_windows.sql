@@ -3,13 +3,21 @@
 -- window_end + grace <= T. on_time: the booking was delivered by window_end + grace (the
 -- rule's own test, so windows_on_time + missed windows = windows due). metric_date: the UTC
 -- date of window_end.
-{{ config(schema='intermediate') }}
+-- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events
+-- changed, and those with a version that fell due since the last build's T.
+-- depends_on: {{ ref('stg_contractor__events') }}
+{{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
+          post_hook="{{ record_increment() }}",
+          pre_hook="{{ collect_touched(metric_windows_touched(), 'booking_id', replace=true) }}") }}
 with versions as (
     select v.booking_id, v.version_no, v.order_id, v.contractor_id, v.window_end, b.delivered_at,
-           v.window_end + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT)) as deadline
+           {{ window_deadline('v.window_end') }} as deadline
     from {{ ref('int_booking_versions') }} as v
     join {{ ref('int_bookings') }} as b using (booking_id)
     where v.window_start is not null and v.window_end is not null
+    {%- if is_incremental() %}
+      and {{ is_touched('v.booking_id') }}
+    {%- endif %}
       and (v.superseded_at is null or v.superseded_at >= v.window_start)
       and coalesce(v.ended_by_initiator, '') <> 'customer'
 )
@@ -21,6 +29,7 @@ select
     window_end,
     deadline,
     CAST(timezone('UTC', window_end) AS DATE) as metric_date,
-    coalesce(delivered_at <= deadline, false) as on_time
+    coalesce(delivered_at <= deadline, false) as on_time,
+    {{ built_at() }} as _built_at
 from versions
 where deadline <= {{ as_of() }}

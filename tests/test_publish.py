@@ -1,0 +1,56 @@
+"""Publishing: analysts holding the old file keep reading it; free space in the work database
+is not copied into the published file (a real DuckDB file; a failed run not publishing at all
+is tested with the pipeline, in test_broken_drops)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fulfilment_monitor import db
+from fulfilment_monitor.publish import publish
+
+
+def write(work: Path, sql: str) -> None:
+    with db.connect(work) as con:
+        con.sql(sql)
+
+
+def blocks(path: Path) -> tuple[int, int]:
+    """(total, free) blocks of a database file."""
+    with db.connect(path, read_only=True) as con:
+        return db.query(con, "SELECT total_blocks, free_blocks FROM pragma_database_size() "
+                             "WHERE database_name = current_database()")[0]
+
+
+def test_a_reader_of_the_published_file_keeps_reading_it_across_a_publish(tmp_path):
+    work, published = tmp_path / "f.work.duckdb", tmp_path / "f.duckdb"
+    write(work, "CREATE SCHEMA marts; CREATE TABLE marts.t AS SELECT 1 AS night")
+    publish(work, published)
+
+    with db.connect(published, read_only=True) as reader:
+        write(work, "INSERT INTO marts.t VALUES (2)")
+        publish(work, published)
+        assert db.query(reader, "SELECT max(night) FROM marts.t") == [(1,)]  # its file is still whole
+    with db.connect(published, read_only=True) as later:
+        assert db.query(later, "SELECT max(night) FROM marts.t") == [(2,)]
+    assert not list(tmp_path.glob(".*publishing*")), "nothing is left half-written"
+
+
+def test_free_space_of_the_work_database_is_not_published(tmp_path):
+    work, published = tmp_path / "f.work.duckdb", tmp_path / "f.duckdb"
+    # The old version of a rebuilt table, freed in the middle of the file (a freed tail is truncated).
+    write(work, "CREATE SCHEMA marts; CREATE TABLE marts.rebuilt AS SELECT range AS id, md5(range::VARCHAR) AS h "
+                "FROM range(2000000)")
+    write(work, "CREATE TABLE marts.kept AS SELECT range AS id, md5(range::VARCHAR) AS h FROM range(200000)")
+    write(work, "DROP TABLE marts.rebuilt; CHECKPOINT")
+    total, free = blocks(work)
+    assert free > 0.5 * total, "the work database holds the dropped table's blocks"
+    bloated = work.stat().st_size
+
+    publish(work, published)
+
+    total, free = blocks(published)
+    assert free <= 0.10 * total, (total, free)
+    assert published.stat().st_size < 0.5 * bloated
+    with db.connect(published, read_only=True) as con:
+        assert db.query(con, "SELECT count(*), count(DISTINCT h) FROM marts.kept") == [(200000, 200000)]
+    assert blocks(work)[1] <= 0.10 * blocks(work)[0], "the work database was compacted too, once"
