@@ -29,6 +29,7 @@ HISTORY = {
     "exception_history": None,
     "fct_marketing_during_exceptions": None,
     "fct_fulfilment_exceptions": {"first_detected_at"},
+    "int_exceptions_detected": {"first_detected_at"},
     "int_outreach_cases": {"opened_at", "days_open", "priority"},
     "fct_outreach_queue": {"priority"},
     "marketing_suppression": {"suppressed_since"},

@@ -162,7 +162,7 @@ def test_the_timeline_holds_every_feed_row_of_every_order_and_nothing_else(publi
             unlinked = set(select(published, """
                 SELECT t.order_id, t.source_key FROM marts.fct_order_timeline AS t
                 JOIN raw.contacts_contacts AS r ON r.contact_id = t.source_key AND r.order_id IS NULL
-                JOIN staging.stg_oms__orders AS o ON o.order_id = t.order_id AND o.customer_id = r.customer_id"""))
+                JOIN intermediate.int_orders AS o ON o.order_id = t.order_id AND o.customer_id = r.customer_id"""))
             assert unlinked, "some contact naming no order is attributed to its customer's order"
             told -= unlinked
         assert fed, (source, fact)
@@ -227,7 +227,7 @@ def test_no_customer_data_in_the_timeline_or_the_context(published):
 
 
 def test_no_customer_data_in_the_story(published, founding):
-    ((customer_id,),) = select(published, "SELECT customer_id FROM staging.stg_oms__orders WHERE order_id = ?",
+    ((customer_id,),) = select(published, "SELECT customer_id FROM intermediate.int_orders WHERE order_id = ?",
                                [founding])
     first, secrets = customers(published)[customer_id]
     for args in ([], ["--json"]):

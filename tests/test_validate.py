@@ -164,9 +164,9 @@ def test_a_rejected_drop_keeps_its_failed_expectations(con, landing):
 
 def build_marts(con, exceptions=(), orders=(("O1", "placed"), ("O2", "cancelled")), outreach=None):
     """Mart tables as dbt would leave them, with the given exception rows (dicts over a clean one)."""
-    con.sql("CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS staging")
-    con.sql("CREATE OR REPLACE TABLE staging.stg_oms__orders (order_id VARCHAR, order_status VARCHAR)")
-    con.executemany("INSERT INTO staging.stg_oms__orders VALUES (?, ?)", [list(o) for o in orders])
+    con.sql("CREATE SCHEMA IF NOT EXISTS marts; CREATE SCHEMA IF NOT EXISTS intermediate")
+    con.sql("CREATE OR REPLACE TABLE intermediate.int_orders (order_id VARCHAR, order_status VARCHAR)")
+    con.executemany("INSERT INTO intermediate.int_orders VALUES (?, ?)", [list(o) for o in orders])
     clean = {"exception_id": "e1", "exception_type": "stalled_handoff", "exception_subtype": None,
              "exception_key": "S1", "severity": "medium", "order_id": "O1", "customer_id": "CU1",
              "booking_id": None, "shipment_id": "S1", "contact_id": None, "event_id": None,

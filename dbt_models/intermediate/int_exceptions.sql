@@ -28,7 +28,7 @@ select
          then 'resolved' else 'open' end as status,
     f.evidence
 from found as f
-left join {{ ref('stg_oms__orders') }} as o using (order_id)
+left join {{ ref('int_orders') }} as o using (order_id)
 left join {{ ref('stg_contacts__contacts') }} as c using (contact_id)
 left join {{ ref('int_order_fulfilment') }} as of using (order_id)
 join severity as s

@@ -6,7 +6,9 @@
 select l.shipment_id, l.line_no, l.quantity, {{ built_at() }} as _built_at
 from {{ source('raw', 'wms_shipment_lines') }} as l
 where {{ known_at() }}
-  and l.shipment_id in (select shipment_id from {{ ref('stg_wms__shipments') }})
+  -- a line counts once its shipment is known (dispatched by T), as stg_wms__shipments keeps them
+  and l.shipment_id in (select shipment_id from {{ source('raw', 'wms_shipments') }}
+                      where {{ known_at(instant('dispatched_at')) }})
 {%- if is_incremental() %}
   and {{ is_touched('l.shipment_id') }}
 {%- endif %}

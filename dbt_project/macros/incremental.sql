@@ -160,7 +160,7 @@
     select order_id from {{ changed_since_last_build(ref('int_order_fulfilment')) }}
     union
     select o.order_id
-    from {{ ref('stg_oms__orders') }} as o
+    from {{ ref('int_orders') }} as o
     left join {{ ref('stg_oms__customers') }} as c using (customer_id)
     where c.customer_id in (select customer_id from {{ changed_since_last_build(ref('stg_oms__customers')) }})
        or ({{ promise_deadline('o.promised_date', 'c.timezone') }} > {{ last_build('as_of') }}

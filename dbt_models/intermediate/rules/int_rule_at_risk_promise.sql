@@ -7,7 +7,7 @@ with orders as (
     select o.*, c.timezone,
            {{ local_date(as_of(), 'c.timezone') }} as local_today,
            f.fully_delivered_at, coalesce(f.fully_dispatched, true) as fully_dispatched
-    from {{ ref('stg_oms__orders') }} as o
+    from {{ ref('int_orders') }} as o
     left join {{ ref('stg_oms__customers') }} as c using (customer_id)
     left join {{ ref('int_order_fulfilment') }} as f using (order_id)
     where o.is_open and f.fully_delivered_at is null
@@ -19,7 +19,7 @@ booked_in_time as (
     where b.active_until is null
     group by b.order_id, b.booking_id
     having arg_max(v.window_local_date, v.version_no) <= (
-        select promised_date from {{ ref('stg_oms__orders') }} as o where o.order_id = b.order_id)
+        select promised_date from {{ ref('int_orders') }} as o where o.order_id = b.order_id)
 ),
 at_risk as (
     select *, order_id in (select order_id from booked_in_time) as booked

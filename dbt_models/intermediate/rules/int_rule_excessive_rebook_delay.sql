@@ -11,6 +11,6 @@ select
                   || (v.window_local_date - o.promised_date) || ' days after the promised '
                   || strftime(o.promised_date, '%Y-%m-%d')") }}
 from {{ ref('int_booking_versions') }} as v
-join {{ ref('stg_oms__orders') }} as o using (order_id)
+join {{ ref('int_orders') }} as o using (order_id)
 where v.window_local_date > o.promised_date + CAST({{ var('max_rebook_days') }} AS INTEGER)
 {{ first_per('v.booking_id', 'v.version_no') }}

@@ -1,27 +1,4 @@
 -- Grain: one row per exception (exception_id) that holds on the data known at T.
 -- first_detected_at is the earliest run T (at or before this one) that saw it.
-select
-    e.exception_id,
-    e.exception_type,
-    e.exception_subtype,
-    e.exception_key,
-    e.severity,
-    e.order_id,
-    e.customer_id,
-    e.booking_id,
-    e.shipment_id,
-    e.contact_id,
-    e.event_id,
-    e.contractor_id,
-    e.warehouse_id,
-    e.occurred_at,
-    h.first_detected_at,
-    e.status,
-    e.evidence
-from {{ ref('int_exceptions') }} as e
-join (
-    select exception_id, min(detected_at) as first_detected_at
-    from {{ ref('exception_history') }}
-    where detected_at <= {{ as_of() }}
-    group by exception_id
-) as h using (exception_id)
+-- The published copy of int_exceptions_detected; its columns are the model's contract (_exceptions.yml).
+select * from {{ ref('int_exceptions_detected') }}

@@ -36,7 +36,7 @@ open_orders as (
 ),
 placed as (
     select CAST(timezone('UTC', placed_at) AS DATE) as metric_date, count(*) as orders_placed
-    from {{ ref('stg_oms__orders') }} group by all
+    from {{ ref('int_orders') }} group by all
 ),
 exceptions as (
     select metric_date, sum(n) as exceptions,

@@ -4,7 +4,7 @@ with open_exceptions as (
     select customer_id, order_id, exception_type, severity,
            list_position(['critical', 'high', 'medium', 'low'], severity) as severity_rank,
            least(occurred_at, first_detected_at) as opened_at
-    from {{ ref('fct_fulfilment_exceptions') }}
+    from {{ ref('int_exceptions_detected') }}
     where status = 'open' and customer_id is not null
 )
 select

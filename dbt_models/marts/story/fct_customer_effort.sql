@@ -2,7 +2,7 @@
 -- customer has spent on the order so far. Orders nobody contacted us about have zeros.
 -- effort_score is int_contact_effort's (one definition, also behind the outreach priority).
 with open_orders as (
-    select order_id, customer_id from {{ ref('stg_oms__orders') }} where is_open
+    select order_id, customer_id from {{ ref('int_orders') }} where is_open
 ),
 latest as (
     select * from {{ ref('int_contact_effort') }}

@@ -47,4 +47,4 @@ select
     f.promised_date,
     f.order_status
 from ranked as f
-left join {{ ref('stg_oms__orders') }} as o using (order_id)
+left join {{ ref('int_orders') }} as o using (order_id)

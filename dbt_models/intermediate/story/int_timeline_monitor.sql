@@ -1,7 +1,7 @@
 -- Grain: one row per thing this pipeline found about an order at T: each exception when it
 -- opened (when the promise broke, or when first detected if earlier) and when it was put right
 -- (int_exception_story), and the outreach case queued at T. Part of fct_order_timeline.
-{{ config(schema='intermediate', materialized='view') }}
+{{ config(materialized='view') }}
 select
     order_id,
     opened_at as happened_at,

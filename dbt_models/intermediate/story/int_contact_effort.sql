@@ -9,7 +9,6 @@
 --   effort_score = 5 per inbound contact + 5 per repeat contact + 5 per channel beyond the first
 --                  + 15 per transfer + 1 per 5 minutes of agent time on inbound contacts,
 --                  at most 100.
-{{ config(schema='intermediate') }}
 with contacts as (
     select contact_id, customer_id, attributed_order_id as order_id, channel, direction, started_at,
            handle_seconds, outcome, direction = 'inbound' as is_inbound

@@ -3,12 +3,12 @@
 -- the window it set); the others are contractor events. Each says what it changed: the version a
 -- reschedule or cancel ended (and how long before it was due), whether a delivery kept the window
 -- current at that moment. Part of fct_order_timeline.
-{{ config(schema='intermediate', materialized='view') }}
+{{ config(materialized='view') }}
 with events as (
     select e.*, coalesce(e.order_id, b.order_id) as the_order_id, cu.timezone as zone
     from {{ ref('stg_contractor__events') }} as e
     left join {{ ref('int_bookings') }} as b using (booking_id)
-    left join {{ ref('stg_oms__orders') }} as o on o.order_id = coalesce(e.order_id, b.order_id)
+    left join {{ ref('int_orders') }} as o on o.order_id = coalesce(e.order_id, b.order_id)
     left join {{ ref('stg_oms__customers') }} as cu on cu.customer_id = o.customer_id
 ),
 delivered_in as (

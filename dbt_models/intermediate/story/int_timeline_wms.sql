@@ -1,6 +1,6 @@
 -- Grain: one row per shipment dispatched by T (shipment_id), with what it carried (its lines).
 -- Part of fct_order_timeline.
-{{ config(schema='intermediate', materialized='view') }}
+{{ config(materialized='view') }}
 with units as (
     select l.shipment_id,
            string_agg(coalesce({{ say('unit', {'quantity': 'l.quantity', 'description': 'ol.description'}) }},

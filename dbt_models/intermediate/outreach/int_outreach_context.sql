@@ -3,7 +3,6 @@
 -- right, in the order they opened; one clause per type, int_exception_story), what the customer
 -- already did and how much effort that was (fct_customer_effort). Names the customer by first
 -- name only (the first word of full_name); words: macros/story_wording.sql.
-{{ config(schema='intermediate') }}
 with cases as (
     select case_id, customer_id, order_id from {{ ref('int_outreach_cases') }}
 ),

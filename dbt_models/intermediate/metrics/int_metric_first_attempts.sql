@@ -2,7 +2,7 @@
 -- its first attempt (by occurred_at, ties by event_id) and whether that attempt delivered.
 -- metric_date: the UTC date of the first attempt.
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events changed.
-{{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
+{{ config(materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
           pre_hook="{{ collect_touched(bookings_changed(), 'booking_id', replace=true) }}") }}
 select

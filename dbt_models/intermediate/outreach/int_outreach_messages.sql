@@ -3,14 +3,13 @@
 -- words, int_outreach_wording), what happens next and a yes/no question. The next step
 -- follows the case's most concrete delivery problem (lowest message_rank) and says when
 -- the delivery is booked if the order has an active appointment still ahead of T.
-{{ config(schema='intermediate') }}
 with case_exceptions as (
     select c.case_id, c.order_id, e.exception_type, e.exception_subtype, e.occurred_at,
            o.promised_date, cu.timezone
     from {{ ref('int_outreach_cases') }} as c
-    join {{ ref('fct_fulfilment_exceptions') }} as e
+    join {{ ref('int_exceptions_detected') }} as e
         on e.customer_id = c.customer_id and e.order_id = c.order_id and e.status = 'open'
-    left join {{ ref('stg_oms__orders') }} as o on o.order_id = c.order_id
+    left join {{ ref('int_orders') }} as o on o.order_id = c.order_id
     left join {{ ref('stg_oms__customers') }} as cu on cu.customer_id = c.customer_id
 ),
 worded as (
@@ -42,7 +41,7 @@ current_windows as (
            {{ story_local('v.window_end', 'v.window_end_local', 'cu.timezone') }} as window_end_local
     from {{ ref('int_bookings') }} as b
     join {{ ref('int_booking_versions') }} as v on v.booking_id = b.booking_id
-    left join {{ ref('stg_oms__orders') }} as o on o.order_id = b.order_id
+    left join {{ ref('int_orders') }} as o on o.order_id = b.order_id
     left join {{ ref('stg_oms__customers') }} as cu on cu.customer_id = o.customer_id
     where b.active_until is null
     {{ first_per('b.booking_id', 'v.version_no desc') }}

@@ -1,7 +1,6 @@
 -- Grain: one row per customer and order (case_id) with at least one open exception on an
 -- order that is not cancelled: what the case is about and how urgent it is (priority 0-100).
 -- Exceptions without an order or a customer cannot be a case (nothing to write about).
-{{ config(schema='intermediate') }}
 with severity_points (severity, severity_rank, points) as (
     -- Priority = worst severity + 5 per further open exception (max 15) + big ticket 10
     --            + 1 per day open (max 15) + effort score / 10 (fct_customer_effort, max 10): at most 100.
@@ -11,8 +10,8 @@ open_exceptions as (
     select e.exception_id, e.exception_type, e.customer_id, e.order_id, e.occurred_at,
            e.severity, s.severity_rank, s.points,
            least(e.occurred_at, e.first_detected_at) as opened_at  -- at_risk_promise's occurred_at is its deadline
-    from {{ ref('fct_fulfilment_exceptions') }} as e
-    join {{ ref('stg_oms__orders') }} as o on o.order_id = e.order_id
+    from {{ ref('int_exceptions_detected') }} as e
+    join {{ ref('int_orders') }} as o on o.order_id = e.order_id
     join severity_points as s on s.severity = e.severity
     where e.status = 'open' and o.order_status <> 'cancelled' and e.customer_id is not null
 ),

@@ -1,9 +1,8 @@
 -- Grain: one row per metric day (metric_date). Days are UTC calendar dates, like the extract
 -- date D whose end is T: from the first order's placed_at to the UTC date of the last instant
 -- before T (so a run at T = midnight after D ends on D, never on an empty day of its own).
-{{ config(schema='intermediate') }}
 select CAST(day AS DATE) as metric_date
 from generate_series(
-    (select CAST(timezone('UTC', min(placed_at)) AS DATE) from {{ ref('stg_oms__orders') }}),
+    (select CAST(timezone('UTC', min(placed_at)) AS DATE) from {{ ref('int_orders') }}),
     CAST(timezone('UTC', {{ as_of() }} - INTERVAL 1 MICROSECOND) AS DATE),
     INTERVAL 1 DAY) as days(day)

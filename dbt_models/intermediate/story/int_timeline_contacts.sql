@@ -1,7 +1,7 @@
 -- Grain: one row per contact attributed to an order (contact_id; int_contacts_attributed),
 -- with the customer's effort on the order after it (int_contact_effort). Part of
 -- fct_order_timeline.
-{{ config(schema='intermediate', materialized='view') }}
+{{ config(materialized='view') }}
 select
     c.attributed_order_id as order_id,
     c.started_at as happened_at,

@@ -5,13 +5,13 @@
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the orders whose versions,
 -- customer or fulfilment changed, and those whose promised date ended since the last build's T.
 -- depends_on: {{ ref('stg_oms__order_versions') }}
-{{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
+{{ config(materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
           pre_hook="{{ collect_touched(metric_promises_touched(), 'order_id', replace=true) }}") }}
 with orders as (
     select o.order_id, o.promised_date, f.fully_delivered_at,
            {{ promise_deadline('o.promised_date', 'c.timezone') }} as deadline
-    from {{ ref('stg_oms__orders') }} as o
+    from {{ ref('int_orders') }} as o
     left join {{ ref('stg_oms__customers') }} as c using (customer_id)
     left join {{ ref('int_order_fulfilment') }} as f using (order_id)
     where o.order_status <> 'cancelled' and o.promised_date is not null

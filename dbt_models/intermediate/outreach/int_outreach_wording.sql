@@ -5,7 +5,6 @@
 --   next_*, question_* what happens next and the yes/no question, when no delivery is
 --                      booked (unbooked) or when one is ({window}: its local day and hours)
 --   message_rank       which type leads the "what happens next" part when a case has several
-{{ config(schema='intermediate') }}
 with rebook (next_unbooked, question_unbooked, next_booked, question_booked) as (
     values ('We will book a new delivery appointment and confirm it to you.',
             'Reply YES to confirm we may book the first available appointment, or NO and we will call you to agree a time.',

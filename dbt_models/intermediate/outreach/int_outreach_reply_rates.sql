@@ -3,7 +3,6 @@
 -- outbound history (contacts whose `responded` is known) is smoothed toward everyone's rate
 -- on that channel with reply_rate_prior_weight pseudo-contacts:
 --   reply_rate = (replies + weight * everyone_rate) / (answerable + weight)
-{{ config(schema='intermediate') }}
 with channels (channel) as (
     values ('email'), ('sms'), ('phone'), ('whatsapp')
 ),

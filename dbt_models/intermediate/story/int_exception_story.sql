@@ -5,10 +5,9 @@
 -- version a missed window or an excessive rebook started with (event_id), the version a late
 -- cancellation ended (event_id), the promised date as known at T. Windows are told in the
 -- customer's zone when known (story_local).
-{{ config(schema='intermediate') }}
 with exceptions as (
     select e.*, s.opened_at, s.resolved_at, s.resolved_how
-    from {{ ref('fct_fulfilment_exceptions') }} as e
+    from {{ ref('int_exceptions_detected') }} as e
     join {{ ref('int_exception_spells') }} as s using (exception_id)
 ),
 facts as (
@@ -26,7 +25,7 @@ facts as (
         on e.exception_type in ('missed_window', 'excessive_rebook_delay') and started.start_event_id = e.event_id
     left join {{ ref('int_booking_versions') }} as ended
         on e.exception_type = 'late_cancellation' and ended.ended_by_event_id = e.event_id
-    left join {{ ref('stg_oms__orders') }} as o on o.order_id = e.order_id
+    left join {{ ref('int_orders') }} as o on o.order_id = e.order_id
     left join {{ ref('stg_contacts__contacts') }} as c on c.contact_id = e.contact_id
     left join {{ ref('stg_oms__customers') }} as cu on cu.customer_id = e.customer_id
 ),

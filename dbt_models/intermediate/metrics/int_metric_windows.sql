@@ -6,7 +6,7 @@
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events
 -- changed, and those with a version that fell due since the last build's T.
 -- depends_on: {{ ref('stg_contractor__events') }}
-{{ config(schema='intermediate', materialized='incremental', incremental_strategy='append',
+{{ config(materialized='incremental', incremental_strategy='append',
           post_hook="{{ record_increment() }}",
           pre_hook="{{ collect_touched(metric_windows_touched(), 'booking_id', replace=true) }}") }}
 with versions as (

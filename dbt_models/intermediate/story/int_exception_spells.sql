@@ -4,11 +4,10 @@
 -- a run saw it resolved, the order closed, the order was delivered in full (for the types
 -- severity_map resolves by delivery) or, for a missed window, its booking delivered. An exception
 -- resolved at no known moment counts as put right when it opened (never open: no false alarm).
-{{ config(schema='intermediate') }}
 with exceptions as (
     select e.exception_id, e.exception_type, e.customer_id, e.order_id, e.booking_id, e.status,
            e.first_detected_at, least(e.occurred_at, e.first_detected_at) as opened_at
-    from {{ ref('fct_fulfilment_exceptions') }} as e
+    from {{ ref('int_exceptions_detected') }} as e
 ),
 resolved_by_delivery as (
     select exception_type, bool_or(resolved_by_delivery) as by_delivery

@@ -1,7 +1,7 @@
 -- Grain: one row per OMS fact about an order known at T: every order version (order_id,
 -- valid_from: what changed from the version before) and every order line (order_id, line_no) in
 -- its state at T. Part of fct_order_timeline.
-{{ config(schema='intermediate', materialized='view') }}
+{{ config(materialized='view') }}
 with versions as (
     select *,
         row_number() over by_time as version_no,
