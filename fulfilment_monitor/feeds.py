@@ -8,7 +8,10 @@ generator its file layouts, so a feed's format lives in one place
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+
+from fulfilment_monitor.settings import DBT_PROJECT
 
 # Column kinds. Timestamps stay text in `raw` (as delivered, offset included)
 # so both the instant and the local wall clock survive; staging parses them.
@@ -62,18 +65,19 @@ def _c(name, kind=TEXT, nullable=False, values=(), positive=False, **measured) -
     return Column(name, kind, nullable, tuple(values), positive, **measured)
 
 
-CHANNELS = ("email", "sms", "phone", "whatsapp")
+def reference(seed: str) -> list[dict[str, str]]:
+    """The rows of a dbt seed (dbt_project/seeds/<seed>.csv): the one home of a list that the
+    feeds' checks and the dbt models both use; dbt loads it as reference.<seed>."""
+    with open(DBT_PROJECT / "seeds" / f"{seed}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+# The outreach channels (fixed order: the outreach queue's last tie-break) and the known
+# contractor event types, with those that carry a window (a booking version's start).
+CHANNELS = tuple(r["channel"] for r in sorted(reference("outreach_channels"), key=lambda r: int(r["fixed_rank"])))
 CONTACT_CHANNELS = ("phone", "email", "sms", "whatsapp", "chat", "social", "store")
-EVENT_TYPES = (
-    "received_from_warehouse",
-    "booking_created",
-    "booking_rescheduled",
-    "booking_cancelled",
-    "out_for_delivery",
-    "delivered",
-    "delivery_failed",
-)
-BOOKING_VERSIONS = ("booking_created", "booking_rescheduled")  # the events that carry a window
+EVENT_TYPES = tuple(r["event_type"] for r in reference("contractor_event_types"))
+BOOKING_VERSIONS = tuple(r["event_type"] for r in reference("contractor_event_types") if r["carries_window"] == "true")
 INITIATORS = ("customer", "contractor", "retailer")
 
 FEEDS: tuple[FeedFile, ...] = (

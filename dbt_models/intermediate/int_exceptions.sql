@@ -1,10 +1,8 @@
 -- Grain: one row per exception (exception_id) found at T: the union of the rule models,
 -- with its stable id, customer, severity and status.
-{% set rules = ['missed_window', 'duplicate_shipment', 'orphaned_reschedule', 'double_booking',
-                'late_cancellation', 'excessive_rebook_delay', 'stalled_handoff',
-                'high_effort_contact', 'at_risk_promise'] %}
+-- The rules: the catalogue's types (the exception_types var, dbt_project.yml).
 with found as (
-    {% for rule in rules %}
+    {% for rule in var('exception_types') %}
     select * from {{ ref('int_rule_' ~ rule) }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}

@@ -1,13 +1,13 @@
 -- Grain: one row per contractor event_id that occurred by T. Delivery is
 -- at-least-once, so a repeated event_id counts once (its first delivery).
--- Unknown event types are kept with is_known_type = false and trigger no rule.
+-- Unknown event types (not in the contractor_event_types seed) are kept with is_known_type =
+-- false and trigger no rule.
 -- Incremental (macros/incremental.sql): a run recomputes the event_ids that gained a known row.
 {{ config(unique_key='event_id', pre_hook="{{ collect_touched(keys_newly_known('contractor_events', 'event_id', instant('occurred_at')), 'event_id') }}") }}
 select
     event_id,
     event_type,
-    event_type in ('received_from_warehouse', 'booking_created', 'booking_rescheduled',
-                   'booking_cancelled', 'out_for_delivery', 'delivered', 'delivery_failed') as is_known_type,
+    event_type in (select event_type from {{ ref('contractor_event_types') }}) as is_known_type,
     {{ instant('occurred_at') }} as occurred_at,
     contractor_id,
     booking_id,

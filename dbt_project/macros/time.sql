@@ -50,6 +50,16 @@
     {{ window_end }} + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT))
 {%- endmacro %}
 
+{# The missed_window rule's population, one definition for the rule and the on-time metric: a
+   booking version `v` (int_booking_versions) with a window, live at its start (not superseded
+   before window_start), not ended by the customer, whose deadline has passed by T. #}
+{% macro window_fell_due(v) -%}
+    {{ v }}.window_start is not null and {{ v }}.window_end is not null
+    and ({{ v }}.superseded_at is null or {{ v }}.superseded_at >= {{ v }}.window_start)
+    and coalesce({{ v }}.ended_by_initiator, '') <> 'customer'
+    and {{ window_deadline(v ~ '.window_end') }} <= {{ as_of() }}
+{%- endmacro %}
+
 {# The end of a promised date in the customer's IANA zone (UTC when unknown), as an instant. #}
 {% macro promise_deadline(promised_date, zone) -%}
     timezone(coalesce({{ zone }}, 'UTC'), CAST({{ promised_date }} + 1 AS TIMESTAMP))

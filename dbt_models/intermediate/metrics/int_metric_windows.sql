@@ -1,6 +1,6 @@
 -- Grain: one row per booking version whose window fell due by T (booking_id, version_no):
--- the missed_window rule's population - live at start, not ended by the customer, and
--- window_end + grace <= T. on_time: the booking was delivered by window_end + grace (the
+-- the missed_window rule's population (macros/time.sql window_fell_due) - live at start, not
+-- ended by the customer, and window_end + grace <= T. on_time: the booking was delivered by window_end + grace (the
 -- rule's own test, so windows_on_time + missed windows = windows due). metric_date: the UTC
 -- date of window_end.
 -- Incremental (macros/incremental.sql): a run deletes and recomputes the bookings whose events
@@ -14,12 +14,10 @@ with versions as (
            {{ window_deadline('v.window_end') }} as deadline
     from {{ ref('int_booking_versions') }} as v
     join {{ ref('int_bookings') }} as b using (booking_id)
-    where v.window_start is not null and v.window_end is not null
+    where {{ window_fell_due('v') }}
     {%- if is_incremental() %}
       and {{ is_touched('v.booking_id') }}
     {%- endif %}
-      and (v.superseded_at is null or v.superseded_at >= v.window_start)
-      and coalesce(v.ended_by_initiator, '') <> 'customer'
 )
 select
     booking_id,
@@ -32,4 +30,3 @@ select
     coalesce(delivered_at <= deadline, false) as on_time,
     {{ built_at() }} as _built_at
 from versions
-where deadline <= {{ as_of() }}

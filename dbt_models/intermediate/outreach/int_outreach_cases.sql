@@ -1,10 +1,11 @@
 -- Grain: one row per customer and order (case_id) with at least one open exception on an
 -- order that is not cancelled: what the case is about and how urgent it is (priority 0-100).
 -- Exceptions without an order or a customer cannot be a case (nothing to write about).
-with severity_points (severity, severity_rank, points) as (
-    -- Priority = worst severity + 5 per further open exception (max 15) + big ticket 10
-    --            + 1 per day open (max 15) + effort score / 10 (fct_customer_effort, max 10): at most 100.
-    values ('critical', 1, 50), ('high', 2, 35), ('medium', 3, 20), ('low', 4, 10)
+with severity_points as (
+    -- Priority = the worst severity's points (the severities seed) + 5 per further open exception
+    --            (max 15) + big ticket 10 + 1 per day open (max 15) + effort score / 10
+    --            (fct_customer_effort, max 10): at most 100.
+    select severity, severity_rank, priority_points as points from {{ ref('severities') }}
 ),
 open_exceptions as (
     select e.exception_id, e.exception_type, e.customer_id, e.order_id, e.occurred_at,

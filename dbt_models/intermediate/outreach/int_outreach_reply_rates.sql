@@ -3,8 +3,8 @@
 -- outbound history (contacts whose `responded` is known) is smoothed toward everyone's rate
 -- on that channel with reply_rate_prior_weight pseudo-contacts:
 --   reply_rate = (replies + weight * everyone_rate) / (answerable + weight)
-with channels (channel) as (
-    values ('email'), ('sms'), ('phone'), ('whatsapp')
+with channels as (
+    select channel from {{ ref('outreach_channels') }}
 ),
 outbound as (
     select customer_id, channel, responded

@@ -1,21 +1,18 @@
 -- Grain: one row per missed booking version (key booking_id/v<n>).
--- Fires for a version live at start (not superseded before window_start) whose
--- window_end + grace has passed by T with no delivery by then, unless the customer
--- ended it. Subtype: failed_attempt (a delivery_failed in [window_start, window_end + grace]),
--- else late_delivery (delivered later, by T), else no_show.
+-- Fires for a version whose window fell due by T (macros/time.sql window_fell_due: live at
+-- start, not ended by the customer, window_end + grace passed) with no delivery by then.
+-- Subtype: failed_attempt (a delivery_failed in [window_start, window_end + grace]), else
+-- late_delivery (delivered later, by T), else no_show.
 with versions as (
     select v.*, {{ window_deadline('v.window_end') }} as deadline,
            b.delivered_at
     from {{ ref('int_booking_versions') }} as v
     join {{ ref('int_bookings') }} as b using (booking_id)
-    where v.window_start is not null and v.window_end is not null
+    where {{ window_fell_due('v') }}
 ),
 missed as (
     select * from versions
-    where (superseded_at is null or superseded_at >= window_start)
-      and deadline <= {{ as_of() }}
-      and (delivered_at is null or delivered_at > deadline)
-      and coalesce(ended_by_initiator, '') <> 'customer'
+    where delivered_at is null or delivered_at > deadline
 ),
 failed as (
     select m.booking_id, m.version_no, min(e.occurred_at) as failed_at, min(e.reason_code) as reason_code

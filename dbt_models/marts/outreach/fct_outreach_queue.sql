@@ -20,8 +20,8 @@ contacts as (
     select customer_id, attributed_order_id, channel, direction, team, reason, started_at, responded
     from {{ ref('int_contacts_attributed') }}
 ),
-channel_kinds (channel, is_timed, fixed_rank) as (
-    values ('email', false, 1), ('sms', true, 2), ('phone', true, 3), ('whatsapp', true, 4)
+channel_kinds as (
+    select channel, is_timed, fixed_rank from {{ ref('outreach_channels') }}
 ),
 consented as (
     select c.case_id, c.customer_id, k.channel, k.is_timed, k.fixed_rank,

@@ -1,11 +1,11 @@
 -- Grain: one row per customer who must not receive marketing now because they have at
 -- least one open exception (any order). Marketing tools exclude these customer_ids.
 with open_exceptions as (
-    select customer_id, order_id, exception_type, severity,
-           list_position(['critical', 'high', 'medium', 'low'], severity) as severity_rank,
-           least(occurred_at, first_detected_at) as opened_at
-    from {{ ref('int_exceptions_detected') }}
-    where status = 'open' and customer_id is not null
+    select e.customer_id, e.order_id, e.exception_type, e.severity, s.severity_rank,
+           least(e.occurred_at, e.first_detected_at) as opened_at
+    from {{ ref('int_exceptions_detected') }} as e
+    join {{ ref('severities') }} as s using (severity)
+    where e.status = 'open' and e.customer_id is not null
 )
 select
     e.customer_id,
