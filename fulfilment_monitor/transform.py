@@ -19,6 +19,7 @@ from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, iso
 # project (about 2 s a night); an environment variable read only at execution does not.
 AS_OF_ENV = "FULFILMENT_AS_OF"
 STATE = "staging.incremental_state"
+FRESHNESS = "audit.source_freshness"
 
 
 def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifest=None, quiet: bool = True):
@@ -99,4 +100,23 @@ def build(db: Path, as_of: dt.datetime, full_refresh: bool = False) -> str | Non
     reason = "asked for" if full_refresh else full_refresh_reason(db, as_of, incremental_models(manifest))
     _invoke(["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])],
             db, as_of, manifest=manifest)
+    source_freshness(db, as_of, manifest)
     return reason
+
+
+def source_freshness(db: Path, as_of: dt.datetime, manifest=None) -> list[tuple]:
+    """`dbt source freshness` of each feed's drops at T (dbt_models/staging/_sources.yml, source
+    `drops`), kept in audit.source_freshness for the report's "drops late or missing": one row
+    per feed and T, status pass or warn (its latest loaded drop ended before T). A rerun of a T
+    replaces that T's rows."""
+    result = _invoke(["source", "freshness", "--select", "source:drops"], db, as_of, manifest=manifest)
+    found = [(node.node.name, as_of, node.max_loaded_at if node.max_loaded_at.year > 1 else None,  # year 1: none loaded
+              node.age, str(node.status))
+             for node in result.result.results if node.node.resource_type == "source"]
+    with database.connect(db) as con:
+        con.execute(f"""CREATE TABLE IF NOT EXISTS {FRESHNESS} (
+            source VARCHAR NOT NULL, as_of TIMESTAMPTZ NOT NULL, latest_loaded_at TIMESTAMPTZ,
+            age_seconds DOUBLE, status VARCHAR NOT NULL, PRIMARY KEY (source, as_of))""")
+        con.execute(f"DELETE FROM {FRESHNESS} WHERE as_of = ?", [as_of])
+        con.executemany(f"INSERT INTO {FRESHNESS} VALUES (?, ?, ?, ?, ?)", found)
+    return found

@@ -18,6 +18,7 @@ import shutil
 import smtplib
 import struct
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from fulfilment_monitor import db
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import command
 from fulfilment_monitor.report.outreach import CSV_COLUMNS
+from fulfilment_monitor.transform import source_freshness
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -194,12 +196,28 @@ def test_data_quality_counts_quarantined_rows_and_failed_checks(rendered, publis
     assert "Drops late or missing: 0" in text
 
 
-def test_a_missing_drop_is_reported(own_db, report_date, tmp_path):
+def test_a_missing_drop_is_reported(own_db, as_of, report_date, tmp_path):
+    """From `dbt source freshness` at T, as the build runs it: the ledger without the drop."""
     with db.connect(own_db) as con:
         con.execute("DELETE FROM audit.drops WHERE source = 'wms' AND extract_date = ?", [report_date])
+    # in a process of its own, as the build runs it: dbt keeps its connection to the file open
+    subprocess.run([sys.executable, "-c", "import sys, datetime as dt; from pathlib import Path; "
+                    "from fulfilment_monitor.transform import source_freshness; "
+                    "source_freshness(Path(sys.argv[1]), dt.datetime.fromisoformat(sys.argv[2]))",
+                    str(own_db), as_of.isoformat()], check=True, cwd=REPO, timeout=300)
     command(db=own_db, as_of=None, out=tmp_path / "out", send=False)
     text = (tmp_path / "out" / "report.txt").read_text()
     assert "Drops late or missing: 1" in text and f"wms/{report_date}" in text
+
+
+def test_drop_freshness_is_judged_at_t_not_at_the_wall_clock(own_db, as_of):
+    """A backfill's T sees its own day's drops on time (later drops are not known yet); two days
+    after the last drop every feed is two days late."""
+    day = dt.timedelta(days=1)
+    assert {(source, status, age) for source, _, _, age, status in source_freshness(own_db, as_of - 3 * day)} == \
+        {(source, "pass", 0.0) for source in ("oms", "wms", "contractor", "contacts")}
+    assert {(source, status, age) for source, _, _, age, status in source_freshness(own_db, as_of + 2 * day)} == \
+        {(source, "warn", 2 * 86400.0) for source in ("oms", "wms", "contractor", "contacts")}
 
 
 def test_the_csv_holds_the_whole_queue_without_contact_details(rendered, published):

@@ -1,15 +1,14 @@
 """Data quality of the report date against the previous 7 days: checks, quarantine, drops.
 
 Drop checks and quarantined rows count by extract date; mart checks are those of the latest
-mart validation (the one the published database passed). A drop is missing when a source has
-no loaded drop for a date since the first drop of all, up to the report date: late and missing
-look the same at T.
+mart validation (the one the published database passed). Drops late or missing come from
+`dbt source freshness` at T (run by the build, kept in audit.source_freshness): late and
+missing look the same at T.
 """
 from __future__ import annotations
 
 import duckdb
 
-from fulfilment_monitor.feeds import SOURCES
 from fulfilment_monitor.report.period import Period
 from fulfilment_monitor.report.queries import one, rows
 
@@ -74,19 +73,23 @@ def rejected_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]
 
 
 def missing_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
-    """Expected (source, extract date) pairs of the report's 8 dates with no loaded drop."""
-    sources = ", ".join(f"('{s}')" for s in SOURCES)
-    return rows(con, f"""
-        WITH dates AS (
+    """(source, extract date) pairs of the report's 8 dates after each feed's latest drop loaded
+    by T, for the feeds `dbt source freshness` found late at T (audit.source_freshness, written
+    by the run at T): the drops late or missing, not counting dates before the first drop of all.
+    A drop missing between two loaded ones is not late at T (the ledger lists what loaded)."""
+    return rows(con, """
+        WITH late AS (
+            SELECT source, CAST(timezone('UTC', latest_loaded_at) AS DATE) - 1 AS latest_date
+            FROM audit.source_freshness
+            WHERE as_of = $as_of AND status <> 'pass'
+        ), dates AS (
             SELECT CAST(d AS DATE) AS extract_date
             FROM generate_series(CAST($first AS DATE), CAST($day AS DATE), INTERVAL 1 DAY) AS t(d)
         )
-        SELECT s.source, d.extract_date
-        FROM dates AS d CROSS JOIN (VALUES {sources}) AS s(source)
+        SELECT l.source, d.extract_date
+        FROM late AS l JOIN dates AS d ON d.extract_date > coalesce(l.latest_date, DATE '0001-01-01')
         WHERE d.extract_date >= (SELECT min(extract_date) FROM audit.drops)
-          AND NOT EXISTS (SELECT 1 FROM audit.drops AS a
-                          WHERE a.source = s.source AND a.extract_date = d.extract_date AND a.status = 'loaded')
-        ORDER BY d.extract_date DESC, s.source""", _dates(period))
+        ORDER BY d.extract_date DESC, l.source""", {**_dates(period), "as_of": period.as_of})
 
 
 def section(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
