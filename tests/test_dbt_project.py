@@ -1,14 +1,20 @@
 """The dbt project keeps its conventions (README "How it works"): staging reads only sources,
 intermediate models live under intermediate/, every model is documented with a test of its
-grain, and every mart analysts query has an enforced contract.
+grain, every mart analysts query has an enforced contract, casts are written one way, and
+`dbt docs generate` builds the documentation site.
 
-Read from dbt's own parse of the project (its manifest), not from the files by hand.
+Read from dbt's own parse of the project (its manifest), but for the casts (a scan of the SQL).
 """
 from __future__ import annotations
 
 import datetime as dt
+import json
+
 import pytest
 
+from conftest import REPO
+from fulfilment_monitor.db import connect
+from fulfilment_monitor.load import ensure_schema
 from fulfilment_monitor.transform import _invoke
 
 T = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
@@ -53,3 +59,23 @@ def test_every_mart_has_an_enforced_contract_with_every_column_typed(models) -> 
              for name, node in marts.items()
              if not node.config.contract.enforced or any(not c.data_type for c in node.columns.values())}
     assert not loose, f"marts without an enforced, fully typed contract: {loose}"
+
+
+def test_one_sql_style_cast_never_double_colons() -> None:
+    sql = [p for folder in ("dbt_models", "dbt_project/macros", "dbt_project/tests")
+           for p in (REPO / folder).rglob("*.sql")]
+    assert len(sql) > 50
+    doubled = [f"{p.relative_to(REPO)}:{n}" for p in sql
+               for n, line in enumerate(p.read_text().splitlines(), 1) if "::" in line.split("--")[0]]
+    assert not doubled, f"casts written with :: (the project writes CAST(x AS type)): {doubled}"
+
+
+def test_dbt_docs_generate_builds_the_site_with_every_model(tmp_path) -> None:
+    database = tmp_path / "docs.duckdb"
+    with connect(database) as con:
+        ensure_schema(con)  # the loader's raw and audit tables, as the pipeline leaves them
+    _invoke(["docs", "generate"], database, T)
+    target = tmp_path / "dbt" / "target"
+    catalog = json.loads((target / "catalog.json").read_text())
+    assert (target / "index.html").stat().st_size > 100_000
+    assert {"source.fulfilment_monitor.raw.oms_orders", "source.fulfilment_monitor.drops.wms"} <= set(catalog["sources"])

@@ -85,7 +85,7 @@
 {# The rows of an incremental model `relation` rewritten since this model's own last build. #}
 {% macro changed_since_last_build(relation) -%}
     (select * from {{ relation }}
-     where _built_at > coalesce({{ last_build('built_at') }}, '-infinity'::TIMESTAMPTZ))
+     where _built_at > coalesce({{ last_build('built_at') }}, CAST('-infinity' AS TIMESTAMPTZ)))
 {%- endmacro %}
 
 {# Bookings whose events changed: every raw copy of a changed event names its booking, so an
