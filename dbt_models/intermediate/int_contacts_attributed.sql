@@ -16,7 +16,7 @@ unlinked as (
     from contacts as c
     join {{ ref('stg_oms__order_versions') }} as v
         on v.customer_id = c.customer_id
-        and v.valid_from <= c.started_at and (v.valid_to is null or v.valid_to > c.started_at)
+        and {{ version_at('v', 'c.started_at') }}
         and v.is_open and v.placed_at <= c.started_at
     where c.order_id is null
     group by c.contact_id

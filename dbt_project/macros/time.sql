@@ -45,6 +45,11 @@
     CAST(timezone(coalesce({{ zone_sql }}, 'UTC'), {{ instant_sql }}) AS DATE)
 {%- endmacro %}
 
+{# The order version `v` (stg_oms__order_versions) that was the current truth at `instant`. #}
+{% macro version_at(v, instant) -%}
+    {{ v }}.valid_from <= {{ instant }} and ({{ v }}.valid_to is null or {{ v }}.valid_to > {{ instant }})
+{%- endmacro %}
+
 {# When a booking version's window counts as missed: window_end + missed_window_grace_minutes. #}
 {% macro window_deadline(window_end) -%}
     {{ window_end }} + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT))

@@ -32,7 +32,7 @@ while_open as (
     from triggers as t
     join {{ ref('stg_oms__order_versions') }} as v
         on v.order_id = t.order_id and v.is_open
-        and v.valid_from <= t.started_at and (v.valid_to is null or v.valid_to > t.started_at)
+        and {{ version_at('v', 't.started_at') }}
     {{ first_per('t.order_id', 't.started_at, t.contact_id, t.why') }}
 )
 select

@@ -19,7 +19,7 @@ orphaned_cancels as (
     from cancels as c
     join {{ ref('stg_oms__order_versions') }} as v
         on v.order_id = c.cancelled_order_id and v.is_open
-        and v.valid_from <= c.deadline and (v.valid_to is null or v.valid_to > c.deadline)
+        and {{ version_at('v', 'c.deadline') }}
     left join {{ ref('int_order_fulfilment') }} as f on f.order_id = c.cancelled_order_id
     where c.deadline <= {{ as_of() }}
       and (f.fully_delivered_at is null or f.fully_delivered_at > c.deadline)

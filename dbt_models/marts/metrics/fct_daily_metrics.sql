@@ -31,7 +31,7 @@ open_orders as (
     select d.metric_date, count(v.order_id) as open_orders
     from days as d
     join {{ ref('stg_oms__order_versions') }} as v
-        on v.valid_from <= d.day_end and (v.valid_to is null or v.valid_to > d.day_end) and v.is_open
+        on {{ version_at('v', 'd.day_end') }} and v.is_open
     group by all
 ),
 placed as (
