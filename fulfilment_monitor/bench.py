@@ -103,9 +103,10 @@ def phase_build(work: Path, as_of: dt.datetime) -> str:
 
 
 def phase_validate_marts(work: Path, as_of: dt.datetime) -> str:
-    from fulfilment_monitor import db, validate
+    from fulfilment_monitor import db
+    from fulfilment_monitor.validation.mart_gate import validate_marts
     with db.connect(work) as con:
-        problems = validate.validate_marts(con, "bench", as_of)
+        problems = validate_marts(con, "bench", as_of)
     return f"{len(problems)} problems"
 
 

@@ -19,15 +19,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from fulfilment_monitor import db as database
-from fulfilment_monitor import transform
+from fulfilment_monitor import tables, transform
 from fulfilment_monitor.errors import DropRejected, UserError, describe_os_error
 from fulfilment_monitor.landing import Drop, Landing, scan
-from fulfilment_monitor.load import DropResult, ensure_schema, load_drops
+from fulfilment_monitor.load import DropResult, load_drops
 from fulfilment_monitor.publish import bootstrap_work, publish
 from fulfilment_monitor.settings import end_of, work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.mart_gate import validate_marts
-from fulfilment_monitor.validation.page import write_page
+from fulfilment_monitor.validation.page import write_page, write_page_for
 
 
 @dataclass
@@ -90,7 +90,7 @@ def load_new_drops(landing: Path, work: Path, until: dt.date | None = None,
     gate = DropGate()
     with database.connect(work) as con, tqdm(total=len(drops), desc="loading drops", unit="drop",
                                              disable=None, leave=False) as progress:
-        ensure_schema(con)
+        tables.ensure(con)
         for batch in _batches(drops):
             results.extend(load_drops(con, batch, gate))
             progress.update(len(batch))
@@ -128,20 +128,10 @@ def ingest(landing: Path, published: Path, until: dt.date | None = None, sources
 
 # --- step 2: build, validate, publish ------------------------------------------------------------
 
-def _ensure_run_table(con) -> None:
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.runs (
-            run_id VARCHAR PRIMARY KEY, as_of TIMESTAMPTZ NOT NULL, started_at TIMESTAMPTZ NOT NULL,
-            finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, drops_loaded INTEGER,
-            drops_rejected INTEGER, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
-            message VARCHAR)""")
-
-
 def _record_run(work: Path, result: RunResult, status: str, message: str | None) -> None:
     loaded = [d for d in result.drops if d.status == "loaded"]
     with database.connect(work) as con:
-        ensure_schema(con)
-        _ensure_run_table(con)
+        tables.ensure(con)
         con.execute(
             "INSERT OR REPLACE INTO audit.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [result.run_id, result.as_of, result.started, dt.datetime.now(dt.timezone.utc), status,
@@ -161,7 +151,7 @@ def _refuse_rejected(work: Path, as_of: dt.datetime) -> None:
     (The ingest step names it too; this guards a build run on its own, as a cleared DAG task is.)"""
     known_before = as_of.astimezone(dt.timezone.utc).date()  # a drop of D is known from the end of D
     with database.connect(work) as con:
-        ensure_schema(con)
+        tables.ensure(con)
         stopped = database.query(con, """
             SELECT source || '/' || extract_date, problems FROM audit.drops
             WHERE status = 'rejected' AND extract_date < ? ORDER BY extract_date, source""", [known_before])
@@ -176,6 +166,7 @@ def _build_and_check(work: Path, result: RunResult, full_refresh: bool) -> None:
     result.rebuilt = transform.build(work, result.as_of, full_refresh=full_refresh)
     with database.connect(work) as con:
         problems = validate_marts(con, result.run_id, result.as_of)
+        write_page_for(con)  # what was checked, for a person to read
         result.exceptions = dict(database.query(
             con, "SELECT exception_type, count(*) FROM marts.fct_fulfilment_exceptions GROUP BY 1 ORDER BY 1"))
     if problems:
