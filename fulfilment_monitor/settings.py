@@ -136,10 +136,6 @@ def root(environ: Mapping[str, str] | None = None) -> Path:
 
 
 ROOT = root()
-REPO = ROOT  # the name older code imports
-DATA = ROOT / "data"
-SAMPLE_LANDING = DATA / "sample" / "landing"
-DEFAULT_DB = DATA / "fulfilment.duckdb"
 DAGS_FOLDER = ROOT / "dags"
 AIRFLOW_HOME = ROOT / "airflow_home"
 
