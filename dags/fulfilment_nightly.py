@@ -67,8 +67,8 @@ def ingest(source: str, logical_date=None) -> dict:
 def transform(logical_date=None) -> dict:
     from fulfilment_monitor import nightly
 
-    landing, db = _paths()
-    return _fail_fast_on_rejection(nightly.transform, logical_date, landing, db)
+    _, db = _paths()
+    return _fail_fast_on_rejection(nightly.transform, logical_date, db)
 
 
 def _smtp_settings() -> dict:

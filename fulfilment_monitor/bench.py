@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from fulfilment_monitor.errors import UserError
+from fulfilment_monitor.settings import end_of
 
 START = dt.date(2026, 10, 1)
 FULL = ("validate + load", "dbt build", "validate marts", "publish", "report")
@@ -103,9 +104,10 @@ def phase_build(work: Path, as_of: dt.datetime) -> str:
 
 
 def phase_validate_marts(work: Path, as_of: dt.datetime) -> str:
-    from fulfilment_monitor import db, validate
+    from fulfilment_monitor import db
+    from fulfilment_monitor.validation.mart_gate import validate_marts
     with db.connect(work) as con:
-        problems = validate.validate_marts(con, "bench", as_of)
+        problems = validate_marts(con, "bench", as_of)
     return f"{len(problems)} problems"
 
 
@@ -162,11 +164,6 @@ def phase_one_pass(landing: Path, until: dt.date | None) -> str:
     return f"{sum(_count_records(con, paths, feed.is_csv) for feed, paths in _feed_files(landing, until))} rows"
 
 
-def _end_of(day: dt.date) -> dt.datetime:
-    from fulfilment_monitor.settings import end_of
-    return end_of(day)
-
-
 def bench_scale(root: Path, orders: int, days: int, increment: bool) -> list[tuple[str, Measure]]:
     """All phases at one scale; with `increment`, the last day is loaded as a nightly run."""
     folder = root / f"orders_{orders}"
@@ -179,14 +176,14 @@ def bench_scale(root: Path, orders: int, days: int, increment: bool) -> list[tup
     rows.append((FLOOR, measure(phase_floor, landing, history_end)))
     rows.append((ONE_PASS, measure(phase_one_pass, landing, history_end)))
     rows.append(("validate + load", measure(phase_load, landing, work, history_end)))
-    rows.append(("dbt build", measure(phase_build, work, _end_of(history_end))))
-    rows.append(("validate marts", measure(phase_validate_marts, work, _end_of(history_end))))
+    rows.append(("dbt build", measure(phase_build, work, end_of(history_end))))
+    rows.append(("validate marts", measure(phase_validate_marts, work, end_of(history_end))))
     rows.append(("publish", measure(phase_publish, work, published)))
-    rows.append(("report", measure(phase_report, published, _end_of(history_end), folder / "report")))
+    rows.append(("report", measure(phase_report, published, end_of(history_end), folder / "report")))
     if increment:
         rows.append(("nightly: validate + load", measure(phase_load, landing, work, last)))
-        rows.append(("nightly: dbt build", measure(phase_build, work, _end_of(last))))
-        rows.append(("nightly: validate marts", measure(phase_validate_marts, work, _end_of(last))))
+        rows.append(("nightly: dbt build", measure(phase_build, work, end_of(last))))
+        rows.append(("nightly: validate marts", measure(phase_validate_marts, work, end_of(last))))
         rows.append(("nightly: publish", measure(phase_publish, work, published)))
     return rows
 

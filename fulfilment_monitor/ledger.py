@@ -17,22 +17,6 @@ import pyarrow as pa
 from fulfilment_monitor.landing import Drop
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
-    con.sql("CREATE SCHEMA IF NOT EXISTS audit")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.drops (
-            source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
-            status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-            rows_quarantined BIGINT, problems VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
-            PRIMARY KEY (source, extract_date))""")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.drop_files (
-            source VARCHAR NOT NULL, extract_date DATE NOT NULL, file VARCHAR NOT NULL,
-            rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
-            bytes BIGINT, modified_ns BIGINT,
-            PRIMARY KEY (source, extract_date, file))""")
-
-
 def fingerprint(drop: Drop) -> dict[str, tuple[int, int]]:
     """{file name: (bytes, modification time in ns)} of the drop's regular files."""
     return {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in drop.files() if p.is_file()}

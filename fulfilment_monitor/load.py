@@ -20,21 +20,14 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from fulfilment_monitor import ledger
-from fulfilment_monitor.feeds import FEEDS, SQL_TYPES, FeedFile, files_of
+from fulfilment_monitor import ledger, tables
+from fulfilment_monitor.feeds import FEEDS, FeedFile, files_of
 from fulfilment_monitor.landing import Drop, regular_file_inside
 from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
 from fulfilment_monitor.row_checks import duplicates, json_field_problems, record_text_sql
 from fulfilment_monitor.validation import store as validations
 from fulfilment_monitor.validation.outcome import Outcome
 
-LINEAGE_COLUMNS = """
-    _load_id VARCHAR NOT NULL,
-    _source VARCHAR NOT NULL,
-    _extract_date DATE NOT NULL,
-    _file VARCHAR NOT NULL,
-    _line_no BIGINT NOT NULL,
-    _loaded_at TIMESTAMPTZ NOT NULL"""
 FILE_PROBLEM = "file_readable_with_declared_format"
 
 
@@ -129,22 +122,6 @@ class Batch:
 # The gate: judges every drop of a batch, adding its outcomes to each DropResult.validations
 # (a failed critical outcome rejects the drop). See validation/drop_gate.py.
 Gate = Callable[[duckdb.DuckDBPyConnection, Batch], None]
-
-
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw, quarantine and audit tables if this is a new database."""
-    for schema in ("raw", "quarantine", "audit"):
-        con.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for feed in FEEDS:
-        columns = ",\n    ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in feed.columns)
-        con.sql(f"CREATE TABLE IF NOT EXISTS raw.{feed.table} (\n    {columns},{LINEAGE_COLUMNS}\n)")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS quarantine.rows (
-            load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, extract_date DATE NOT NULL,
-            file VARCHAR NOT NULL, line_no BIGINT NOT NULL, raw_text VARCHAR, reason VARCHAR NOT NULL,
-            quarantined_at TIMESTAMPTZ NOT NULL)""")
-    ledger.ensure(con)
-    validations.ensure_table(con)
 
 
 def _inputs(result: DropResult, first_id: int) -> list[tuple[FeedFile, FileInput]]:
@@ -300,6 +277,6 @@ def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Dro
 def load_drops(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,
                now: dt.datetime | None = None) -> list[DropResult]:
     """Load, as one batch, every drop of `drops` not loaded yet."""
-    ensure_schema(con)
+    tables.ensure(con)
     todo, skipped = pending(con, drops)
     return skipped + (load_batch(con, todo, gate, now) if todo else [])

@@ -21,10 +21,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fulfilment_monitor.errors import DropRejected, UserError, one_line
+from fulfilment_monitor.errors import UserError, one_line
 from fulfilment_monitor.feeds import SOURCES
 from fulfilment_monitor import settings
-from fulfilment_monitor.settings import end_of, iso, work_db_for
+from fulfilment_monitor.settings import end_of, iso
 
 log = logging.getLogger(__name__)
 
@@ -52,22 +52,14 @@ def reports_path(db: Path) -> Path:
 
 
 def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> dict:
-    """Load the complete drops of one source extracted up to D into the work database.
-
-    Raises DropRejected while any of them stands rejected, including one rejected by an
-    earlier run and offered again unchanged, or changed after it was loaded: the rules would
-    run on facts with a hole in them, and retrying cannot help. A corrected re-delivery (new
-    content) is loaded and clears it.
-    """
+    """Load the complete drops of one source extracted up to D into the work database
+    (pipeline.ingest: a drop standing rejected raises DropRejected)."""
     from fulfilment_monitor import pipeline
-    from fulfilment_monitor.publish import bootstrap_work
 
     if source not in SOURCES:
         raise UserError(f"unknown source {source!r} (expected one of: {', '.join(SOURCES)})")
     span = window(logical_date)
-    work = work_db_for(db)
-    bootstrap_work(work, db)
-    results = pipeline.load_new_drops(landing, work, until=span.extract_date, sources=(source,))
+    results = pipeline.ingest(landing, db, until=span.extract_date, sources=(source,))
     loaded = [r for r in results if r.status == "loaded"]
     summary = {
         "source": source,
@@ -78,20 +70,16 @@ def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: 
         "rows_quarantined": sum(r.quarantined for r in loaded),
     }
     log.info("ingest %s up to %s: %s", source, span.extract_date, summary)
-    problem = pipeline.blocked(results)
-    if problem:
-        raise DropRejected(problem)
     return summary
 
 
-def transform(logical_date: dt.datetime | dt.date, landing: Path, db: Path) -> dict:
-    """dbt build at T, validate the marts, publish the database (the CLI's `run` for window D)."""
+def transform(logical_date: dt.datetime | dt.date, db: Path) -> dict:
+    """dbt build at T, validate the marts, publish the database (pipeline.build_and_publish):
+    what the ingest steps loaded up to D, evaluated at T."""
     from fulfilment_monitor import pipeline
 
     span = window(logical_date)
-    # Ingest has loaded every source up to D; run's own load finds nothing new unless a drop
-    # landed since, and then loads it under the same rules.
-    result = pipeline.run(landing, db, as_of=span.as_of, until=span.extract_date)
+    result = pipeline.build_and_publish(db, span.as_of)
     summary = {"as_of": iso(result.as_of), "run_id": result.run_id, "exceptions": result.exceptions,
                "rebuilt_in_full": result.rebuilt}
     log.info("published %s as of %s: %s", db, summary["as_of"], result.exceptions)
@@ -126,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "report":
             step.add_argument("--out", type=Path, default=None)
             step.add_argument("--send", action="store_true", help="email it (SMTP settings from the environment)")
-        else:
+        elif name == "ingest":
             step.add_argument("--landing", type=Path, default=None, help=f"default: ${settings.LANDING.env} or the sample")
     return top
 
@@ -140,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.step == "ingest":
             print(ingest(args.source, args.date, settings.landing(args.landing), db))
         elif args.step == "transform":
-            print(transform(args.date, settings.landing(args.landing), db))
+            print(transform(args.date, db))
         else:
             print(report(args.date, db, args.out, args.send))
     except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback

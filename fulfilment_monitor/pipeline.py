@@ -1,8 +1,13 @@
-"""The nightly job: load new drops, build the models, validate the marts, publish.
+"""The nightly job, in the steps both the CLI and the DAG take: ingest, then build and publish.
 
-Everything writes to a private work database; analysts only ever see the
-published copy, which changes in one atomic rename and only after a run that
-loaded, built and validated cleanly.
+- `ingest` loads the ready drops not loaded yet into the private work database (all of
+  them, or one source's: the DAG ingests each source in its own task);
+- `build_and_publish` builds the models at T, validates the marts and publishes the work
+  database, recording the run in `audit.runs`;
+- `run` (the CLI's `run`) is the two, in one process, recorded as one run.
+
+Everything writes to the work database; analysts only ever see the published copy, which
+changes in one atomic rename and only after a run that loaded, built and validated cleanly.
 """
 from __future__ import annotations
 
@@ -14,12 +19,15 @@ from pathlib import Path
 from tqdm import tqdm
 
 from fulfilment_monitor import db as database
-from fulfilment_monitor import transform, validate
+from fulfilment_monitor import tables, transform
 from fulfilment_monitor.errors import DropRejected, UserError, describe_os_error
 from fulfilment_monitor.landing import Drop, Landing, scan
-from fulfilment_monitor.load import DropResult, ensure_schema, load_drops
+from fulfilment_monitor.load import DropResult, load_drops
 from fulfilment_monitor.publish import bootstrap_work, publish
 from fulfilment_monitor.settings import end_of, work_db_for
+from fulfilment_monitor.validation.drop_gate import DropGate
+from fulfilment_monitor.validation.mart_gate import validate_marts
+from fulfilment_monitor.validation.page import write_page, write_page_for
 
 
 @dataclass
@@ -29,8 +37,8 @@ class RunResult:
     drops: list[DropResult] = field(default_factory=list)
     exceptions: dict[str, int] = field(default_factory=dict)
     rebuilt: str | None = None  # why the models were rebuilt in full (None: incremental)
-
     notes: list[str] = field(default_factory=list)  # drops waiting for files, entries ignored
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
     def rejected(self) -> list[DropResult]:
@@ -39,50 +47,20 @@ class RunResult:
         return [d for d in self.drops if d.status in ("rejected", "changed")]
 
 
-def _ensure_run_table(con) -> None:
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.runs (
-            run_id VARCHAR PRIMARY KEY, as_of TIMESTAMPTZ NOT NULL, started_at TIMESTAMPTZ NOT NULL,
-            finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, drops_loaded INTEGER,
-            drops_rejected INTEGER, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
-            message VARCHAR)""")
+def _refuse_folder(published: Path) -> None:
+    if published.is_dir():
+        raise UserError(f"--db {published} is a folder: name the database file to publish (e.g. {published}/fulfilment.duckdb)")
 
 
-def _record_run(work: Path, result: RunResult, started: dt.datetime, status: str, message: str | None) -> None:
-    loaded = [d for d in result.drops if d.status == "loaded"]
-    with database.connect(work) as con:
-        ensure_schema(con)
-        _ensure_run_table(con)
-        con.execute(
-            "INSERT OR REPLACE INTO audit.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [result.run_id, result.as_of, started, dt.datetime.now(dt.timezone.utc), status,
-             len(loaded), len(result.rejected), sum(d.read for d in result.drops),
-             sum(d.loaded for d in loaded), sum(d.quarantined for d in loaded), message])
+def work_for(published: Path) -> Path:
+    """The work database behind `published`, rebuilt from it when lost."""
+    _refuse_folder(published)
+    work = work_db_for(published)
+    bootstrap_work(work, published)
+    return work
 
 
-def _mark(database_path: Path, run_id: str, status: str, message: str | None = None) -> None:
-    """Set a recorded run's status (and message) in one database file."""
-    with database.connect(database_path) as con:
-        con.execute("UPDATE audit.runs SET status = ?, message = ?, finished_at = ? WHERE run_id = ?",
-                    [status, message, dt.datetime.now(dt.timezone.utc), run_id])
-
-
-def _no_drops(work: Path, landing: Path, notes: list[str]) -> None:
-    """A landing zone with no drop ready, and none loaded before: say what was there instead."""
-    with database.connect(work) as con:
-        loaded = database.query(con, "SELECT count(*) FROM audit.drops WHERE status = 'loaded'")[0][0]
-    if not loaded:
-        raise UserError(f"no complete drop in {landing} to load" + (f" ({'; '.join(notes)})" if notes else ""))
-
-
-def default_as_of(work: Path) -> dt.datetime:
-    """The end of the latest complete extract date loaded so far."""
-    with database.connect(work) as con:
-        latest = database.query(con, "SELECT max(extract_date) FROM audit.drops WHERE status = 'loaded'")[0][0]
-    if latest is None:
-        raise UserError("no complete drop has been loaded yet: nothing to evaluate")
-    return end_of(latest)
-
+# --- step 1: ingest ------------------------------------------------------------------------------
 
 # Drops read and checked together, up to about this many bytes of files: the readers and the
 # gate pay their fixed costs once per batch, and a batch stays well within memory.
@@ -109,10 +87,10 @@ def load_new_drops(landing: Path, work: Path, until: dt.date | None = None,
                          if (until is None or d.extract_date <= until)
                          and (sources is None or d.source in sources)]
     results = []
-    gate = validate.DropGate()
+    gate = DropGate()
     with database.connect(work) as con, tqdm(total=len(drops), desc="loading drops", unit="drop",
                                              disable=None, leave=False) as progress:
-        ensure_schema(con)
+        tables.ensure(con)
         for batch in _batches(drops):
             results.extend(load_drops(con, batch, gate))
             progress.update(len(batch))
@@ -130,43 +108,74 @@ def blocked(results: list[DropResult]) -> str | None:
             f"(new content in the same folder is loaded by the next run)")
 
 
-def build_and_check(work: Path, as_of: dt.datetime, result: RunResult, full_refresh: bool = False) -> None:
-    """dbt build, then mart validation; raises UserError when the marts must not be published."""
-    result.rebuilt = transform.build(work, as_of, full_refresh=full_refresh)
+def ingest(landing: Path, published: Path, until: dt.date | None = None, sources: tuple[str, ...] | None = None,
+           found: Landing | None = None, results: list[DropResult] | None = None) -> list[DropResult]:
+    """Load the new drops (up to `until`, of `sources`) into the work database behind `published`.
+
+    Raises DropRejected while any of them stands rejected, including one rejected earlier and
+    offered again unchanged, or changed after it was loaded: the rules would run on facts with
+    a hole in them, and retrying cannot help. A corrected re-delivery (new content) is loaded
+    and clears it. `results`, when given, receives what was found even when the step fails.
+    """
+    loaded = load_new_drops(landing, work_for(published), until, sources, found)
+    if results is not None:
+        results.extend(loaded)
+    problem = blocked(loaded)
+    if problem:
+        raise DropRejected(problem)
+    return loaded
+
+
+# --- step 2: build, validate, publish ------------------------------------------------------------
+
+def _record_run(work: Path, result: RunResult, status: str, message: str | None) -> None:
+    loaded = [d for d in result.drops if d.status == "loaded"]
     with database.connect(work) as con:
-        problems = validate.validate_marts(con, result.run_id, as_of)
+        tables.ensure(con)
+        con.execute(
+            "INSERT OR REPLACE INTO audit.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [result.run_id, result.as_of, result.started, dt.datetime.now(dt.timezone.utc), status,
+             len(loaded), len(result.rejected), sum(d.read for d in result.drops),
+             sum(d.loaded for d in loaded), sum(d.quarantined for d in loaded), message])
+
+
+def _mark(database_path: Path, run_id: str, status: str, message: str | None = None) -> None:
+    """Set a recorded run's status (and message) in one database file."""
+    with database.connect(database_path) as con:
+        con.execute("UPDATE audit.runs SET status = ?, message = ?, finished_at = ? WHERE run_id = ?",
+                    [status, message, dt.datetime.now(dt.timezone.utc), run_id])
+
+
+def _refuse_rejected(work: Path, as_of: dt.datetime) -> None:
+    """A drop the ledger holds rejected, extracted before T, is a hole in the facts: no publishing.
+    (The ingest step names it too; this guards a build run on its own, as a cleared DAG task is.)"""
+    known_before = as_of.astimezone(dt.timezone.utc).date()  # a drop of D is known from the end of D
+    with database.connect(work) as con:
+        tables.ensure(con)
+        stopped = database.query(con, """
+            SELECT source || '/' || extract_date, problems FROM audit.drops
+            WHERE status = 'rejected' AND extract_date < ? ORDER BY extract_date, source""", [known_before])
+    if stopped:
+        named = "; ".join(f"{name} ({problems})" for name, problems in stopped)
+        raise DropRejected(f"{len(stopped)} drop(s) stand rejected, nothing published: {named}. "
+                           f"Fix and re-deliver, then ingest again")
+
+
+def _build_and_check(work: Path, result: RunResult, full_refresh: bool) -> None:
+    """dbt build, then mart validation; raises UserError when the marts must not be published."""
+    result.rebuilt = transform.build(work, result.as_of, full_refresh=full_refresh)
+    with database.connect(work) as con:
+        problems = validate_marts(con, result.run_id, result.as_of)
+        write_page_for(con)  # what was checked, for a person to read
         result.exceptions = dict(database.query(
             con, "SELECT exception_type, count(*) FROM marts.fct_fulfilment_exceptions GROUP BY 1 ORDER BY 1"))
     if problems:
         raise UserError("mart validation failed, previous database kept: " + "; ".join(problems[:3]))
 
 
-def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
-        until: dt.date | None = None, full_refresh: bool = False) -> RunResult:
-    """The whole nightly job. Raises UserError (published database untouched) on failure.
-    `full_refresh` rebuilds the incremental models from all the data known at T."""
-    if published.is_dir():
-        raise UserError(f"--db {published} is a folder: name the database file to publish (e.g. {published}/fulfilment.duckdb)")
-    found = scan(landing)  # a bad landing zone fails here, before any database is touched
-    work = work_db_for(published)
-    bootstrap_work(work, published)
-    started = dt.datetime.now(dt.timezone.utc)
-    result = RunResult(run_id=uuid.uuid4().hex[:12], as_of=as_of or started, notes=found.notes())
-    try:
-        result.drops = load_new_drops(landing, work, until, found=found)
-        problem = blocked(result.drops)
-        if problem:
-            raise DropRejected(problem)
-        if not result.drops and not as_of:
-            _no_drops(work, landing, result.notes)
-        result.as_of = as_of or default_as_of(work)
-        build_and_check(work, result.as_of, result, full_refresh)
-    except UserError as exc:
-        _record_run(work, result, started, "failed", str(exc))
-        validate.write_page(work)  # what rejected the drop or blocked publishing, for a person to read
-        raise
+def _publish(work: Path, published: Path, result: RunResult) -> None:
     # Recorded as published in the copy only, before it is renamed; here once it was.
-    _record_run(work, result, started, "publishing", None)
+    _record_run(work, result, "publishing", None)
     try:
         publish(work, published, seal=lambda copy: _mark(copy, result.run_id, "published"))
     except OSError as exc:
@@ -174,4 +183,68 @@ def run(landing: Path, published: Path, as_of: dt.datetime | None = None,
         _mark(work, result.run_id, "failed", f"publishing failed: {reason}")
         raise UserError(f"publishing {published} failed ({reason}); the previous database is kept") from None
     _mark(work, result.run_id, "published")
+
+
+def _failed(work: Path, result: RunResult, exc: UserError) -> None:
+    _record_run(work, result, "failed", str(exc))
+    write_page(work)  # what rejected the drop or blocked publishing, for a person to read
+
+
+def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = False,
+                      result: RunResult | None = None) -> RunResult:
+    """Build the models at T, validate the marts, publish; the run recorded in `audit.runs`.
+    Raises UserError (published database untouched) on failure. `full_refresh` rebuilds the
+    incremental models from all the data known at T."""
+    work = work_for(published)
+    result = result or RunResult(run_id=_new_run_id(), as_of=as_of)
+    result.as_of = as_of
+    try:
+        _refuse_rejected(work, as_of)
+        _build_and_check(work, result, full_refresh)
+    except UserError as exc:
+        _failed(work, result, exc)
+        raise
+    _publish(work, published, result)
     return result
+
+
+# --- the two steps as one run (the CLI) ---------------------------------------------------------
+
+def _new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def _no_drops(work: Path, landing: Path, notes: list[str]) -> None:
+    """A landing zone with no drop ready, and none loaded before: say what was there instead."""
+    with database.connect(work) as con:
+        loaded = database.query(con, "SELECT count(*) FROM audit.drops WHERE status = 'loaded'")[0][0]
+    if not loaded:
+        raise UserError(f"no complete drop in {landing} to load" + (f" ({'; '.join(notes)})" if notes else ""))
+
+
+def default_as_of(work: Path) -> dt.datetime:
+    """The end of the latest complete extract date loaded so far."""
+    with database.connect(work) as con:
+        latest = database.query(con, "SELECT max(extract_date) FROM audit.drops WHERE status = 'loaded'")[0][0]
+    if latest is None:
+        raise UserError("no complete drop has been loaded yet: nothing to evaluate")
+    return end_of(latest)
+
+
+def run(landing: Path, published: Path, as_of: dt.datetime | None = None, full_refresh: bool = False) -> RunResult:
+    """The whole nightly job in one process: ingest every source, then build and publish at T
+    (`as_of`, by default the end of the latest extract date loaded). Raises UserError
+    (published database untouched) on failure."""
+    _refuse_folder(published)
+    found = scan(landing)  # a bad landing zone fails here, before any database is touched
+    work = work_for(published)
+    result = RunResult(run_id=_new_run_id(), as_of=as_of or dt.datetime.now(dt.timezone.utc), notes=found.notes())
+    try:
+        ingest(landing, published, found=found, results=result.drops)
+        if not result.drops and not as_of:
+            _no_drops(work, landing, result.notes)
+        as_of = as_of or default_as_of(work)
+    except UserError as exc:
+        _failed(work, result, exc)
+        raise
+    return build_and_publish(published, as_of, full_refresh, result)

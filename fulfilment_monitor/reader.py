@@ -316,11 +316,9 @@ class Read:
     def rejected(self) -> str:
         """SQL: the records the reader rejected: `_file_id`, `_line_no`, `_raw`, `_reason`."""
         t = self.table
-        reasons = READER_REASONS if self.feed.is_csv else JSON_READER_REASONS
-        cases = " ".join(f"WHEN {quote_sql(k)} THEN {quote_sql(v)}" for k, v in reasons.items())
         return f"""
             SELECT r._file_id, coalesce(p._line_no, r.line + f._header_extra) AS _line_no, r.csv_line AS _raw,
-                   CASE r.error_type {cases} ELSE 'unreadable record' END AS _reason
+                   {_reason_sql(self.feed, "r.error_type")} AS _reason
             FROM {t}_rejected AS r JOIN {t}_files AS f USING (_file_id)
             LEFT JOIN {t}_placed AS p ON p._file_id = r._file_id AND p._reader_line = r.line AND p._k IS NULL"""
 

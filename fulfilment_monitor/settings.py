@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
@@ -64,31 +64,36 @@ RETRY_DELAY = _s("FULFILMENT_RETRY_DELAY_SECONDS", "60",
 DEBUG = _s("FULFILMENT_DEBUG", "false", "`true`: a failing command shows its traceback, not only its one line")
 
 GATE_PREFIX = "FULFILMENT_GATE_"
-# The drop gate's thresholds (validation/settings.py holds their defaults): field -> meaning.
-GATE_MEANINGS = {
-    "max_bad_row_share": "a file quarantining a larger share of its rows rejects its drop...",
-    "bad_rows_tolerated": "...unless it has at most this many bad rows",
-    "volume_history_drops": "volume check: a file's rows are compared with the median of this many earlier drops",
-    "volume_min_history": "fewer earlier drops than this: no volume check",
-    "volume_min_median_rows": "a smaller usual volume is too small to judge",
-    "volume_low_ratio": "below median x this: a collapse, the drop is rejected",
-    "volume_high_ratio": "above median x this: a flood, the drop is rejected",
-}
 
 
-def _gate_settings() -> tuple[Setting, ...]:
-    from fulfilment_monitor.validation.settings import GateSettings
+def _threshold(default, meaning: str):
+    return field(default=default, metadata={"meaning": meaning})
 
-    defaults = GateSettings()
-    return tuple(_s(GATE_PREFIX + f.name.upper(), str(getattr(defaults, f.name)), GATE_MEANINGS[f.name])
-                 for f in fields(GateSettings))
 
+@dataclass(frozen=True)
+class GateSettings:
+    """The drop gate's thresholds: each overridable by FULFILMENT_GATE_<FIELD> (see gate())."""
+    max_bad_row_share: float = _threshold(0.05, "a file quarantining a larger share of its rows rejects its drop...")
+    # A couple of bad lines in a small file are row defects, not a broken file.
+    bad_rows_tolerated: int = _threshold(2, "...unless it has at most this many bad rows")
+    # Volume: a file's row count against the median of the same file in the latest loaded
+    # drops of its source (extract dates before this one).
+    volume_history_drops: int = _threshold(
+        7, "volume check: a file's rows are compared with the median of this many earlier drops")
+    volume_min_history: int = _threshold(3, "fewer earlier drops than this: no volume check")
+    volume_min_median_rows: int = _threshold(50, "a smaller usual volume is too small to judge")
+    volume_low_ratio: float = _threshold(0.2, "below median x this: a collapse, the drop is rejected")
+    volume_high_ratio: float = _threshold(10.0, "above median x this: a flood, the drop is rejected")
+
+
+GATE_SETTINGS = tuple(_s(GATE_PREFIX + f.name.upper(), str(f.default), f.metadata["meaning"])
+                      for f in fields(GateSettings))
 
 SETTINGS: tuple[Setting, ...] = (
     ROOT_SETTING, LANDING, DB, DBT_THREADS,
     SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_SSL, SMTP_TIMEOUT,
     REPORT_FROM, REPORT_TO, ALERT_FROM, ALERT_TO, RETRY_DELAY, DEBUG,
-    *_gate_settings(),
+    *GATE_SETTINGS,
 )
 
 # Airflow: the Variables the DAG reads (same names as the environment variables) and its connection.
@@ -131,10 +136,6 @@ def root(environ: Mapping[str, str] | None = None) -> Path:
 
 
 ROOT = root()
-REPO = ROOT  # the name older code imports
-DATA = ROOT / "data"
-SAMPLE_LANDING = DATA / "sample" / "landing"
-DEFAULT_DB = DATA / "fulfilment.duckdb"
 DAGS_FOLDER = ROOT / "dags"
 AIRFLOW_HOME = ROOT / "airflow_home"
 
@@ -169,15 +170,10 @@ def dbt_threads(environ: Mapping[str, str] | None = None) -> int:
     return threads
 
 
-def gate(environ: Mapping[str, str] | None = None):
+def gate(environ: Mapping[str, str] | None = None) -> GateSettings:
     """The drop gate's thresholds: GateSettings' defaults, each overridable by FULFILMENT_GATE_<FIELD>."""
-    from fulfilment_monitor.validation.settings import GateSettings
-
-    settings = GateSettings()
-    for f, setting in zip(fields(GateSettings), _gate_settings()):
-        default = getattr(settings, f.name)
-        settings = replace(settings, **{f.name: _number(setting, environ, default, type(default))})
-    return settings
+    return GateSettings(**{f.name: _number(setting, environ, f.default, type(f.default))
+                           for f, setting in zip(fields(GateSettings), GATE_SETTINGS)})
 
 
 def retry_delay(environ: Mapping[str, str] | None = None) -> dt.timedelta:

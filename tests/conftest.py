@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from fulfilment_monitor import db, load
+from fulfilment_monitor import db, tables
 REPO = Path(__file__).resolve().parent.parent  # the repository: tests run from its checkout
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
@@ -98,7 +98,7 @@ def is_alert(message) -> bool:
 def con(tmp_path: Path):
     """A fresh work database with the loader's schema."""
     connection = db.connect(tmp_path / "work.duckdb")
-    load.ensure_schema(connection)
+    tables.ensure(connection)
     yield connection
     connection.close()
 

@@ -33,11 +33,17 @@ def landing(generated, tmp_path) -> Path:
     return Path(shutil.copytree(generated / "landing", tmp_path / "landing"))
 
 
-def run_nightly(day: dt.date, landing: Path, published: Path) -> dict[str, list[tuple]]:
-    """The DAG's tasks for one date, in order; returns the published marts."""
+def dag_tasks(day: dt.date, landing: Path, published: Path) -> dict:
+    """The DAG's writing tasks for one date, in order: each source's ingest, then transform
+    (whose summary is returned)."""
     for source in SOURCES:
         nightly.ingest(source, day, landing, published)
-    nightly.transform(day, landing, published)
+    return nightly.transform(day, published)
+
+
+def run_nightly(day: dt.date, landing: Path, published: Path) -> dict[str, list[tuple]]:
+    """The DAG's tasks for one date, in order; returns the published marts."""
+    dag_tasks(day, landing, published)
     return marts(published, nightly.window(day).as_of)
 
 
@@ -115,6 +121,10 @@ def test_a_rejected_drop_fails_every_retry_until_it_is_redelivered(landing, tmp_
         with pytest.raises(DropRejected, match=f"wms/{bad_day}.*tracking_ref"):
             nightly.ingest("wms", LAST, landing, published)
     assert drop_rows(published, "wms_shipments", bad_day) == (0, 1)
+    # A transform run on its own (a cleared task) finds the ledger's verdict too: nothing published.
+    with pytest.raises(DropRejected, match=f"wms/{bad_day}.*tracking_ref"):
+        nightly.transform(LAST, published)
+    assert not published.exists()
     # The other sources, and dates before the bad drop, are not held up.
     assert nightly.ingest("oms", LAST, landing, published)["loaded"]
     nightly.ingest("wms", bad_day - dt.timedelta(days=1), landing, published)
@@ -173,3 +183,6 @@ def test_each_step_runs_from_the_command_line_without_airflow(landing, tmp_path)
                               cwd=REPO, capture_output=True, text=True, timeout=300)
     assert rejected.returncode == 1
     assert rejected.stderr.startswith("error: drop rejected") and len(rejected.stderr.splitlines()) == 1
+    refused = subprocess.run([*step, "transform", str(LAST), "--db", str(published)],
+                             cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1 and f"wms/{LAST}" in refused.stderr, refused.stderr

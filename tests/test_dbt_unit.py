@@ -16,7 +16,7 @@ import pytest
 
 from fulfilment_monitor.db import connect
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.load import ensure_schema
+from fulfilment_monitor.tables import ensure as ensure_tables
 from fulfilment_monitor.settings import DBT_PROJECT
 from fulfilment_monitor.transform import dbt
 
@@ -41,7 +41,7 @@ def failing(results: list[dict]) -> list[str]:
 def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
     db = tmp_path / "unit.duckdb"
     with connect(db) as con:
-        ensure_schema(con)
+        ensure_tables(con)
     dbt(["build", "--empty", "--exclude-resource-type", "unit_test"], db, T)
     try:
         dbt(["test", "--select", "test_type:unit"], db, T)

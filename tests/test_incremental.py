@@ -1,8 +1,8 @@
 """Incremental nights give what a full build gives; a backfill gives what its night gave; the
 published file does not grow with the nights.
 
-One generated landing zone; the DAG's transform step (fulfilment_monitor.nightly) runs night
-after night on one database: the first night builds everything, the next seven add what became
+One generated landing zone; the DAG's tasks (fulfilment_monitor.nightly: ingest each source, then
+transform) run night after night on one database: the first night builds everything, the next seven add what became
 known. Fresh databases built by the CLI from every drop at once are the reference.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import test_airflow_nightly as airflow_nightly
 from conftest import cli
 from fulfilment_monitor import db, nightly
 from fulfilment_monitor.settings import iso, work_db_for
@@ -96,7 +97,7 @@ def nights(landing, tmp_path_factory):
     published = tmp_path_factory.mktemp("nightly") / "fulfilment.duckdb"
     rebuilt, snapshots = {}, {}
     for day in NIGHTS:
-        rebuilt[day] = nightly.transform(day, landing, published)["rebuilt_in_full"]
+        rebuilt[day] = airflow_nightly.dag_tasks(day, landing, published)["rebuilt_in_full"]
         snapshots[day] = relations(published, nightly.window(day).as_of)
     return published, rebuilt, snapshots
 
@@ -140,10 +141,10 @@ def test_a_backfill_gives_what_its_night_gave_and_the_next_night_goes_on_from_it
     shutil.copyfile(published, copy)
     shutil.copyfile(work_db_for(published), work_db_for(copy))
 
-    backfill = nightly.transform(SECOND, landing, copy)
+    backfill = nightly.transform(SECOND, copy)
     assert "backfill" in backfill["rebuilt_in_full"]
     assert differences(relations(copy, nightly.window(SECOND).as_of), snapshots[SECOND]) == []
 
-    rerun = nightly.transform(LAST, landing, copy)
+    rerun = nightly.transform(LAST, copy)
     assert rerun["rebuilt_in_full"] is None
     assert differences(relations(copy, nightly.window(LAST).as_of), snapshots[LAST]) == []

@@ -3,10 +3,12 @@ is not copied into the published file (a real DuckDB file; a failed run not publ
 is tested with the pipeline, in test_broken_drops)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from fulfilment_monitor import db
+from fulfilment_monitor import db, pipeline
 from fulfilment_monitor.publish import publish
+from fulfilment_monitor.settings import work_db_for
 
 
 def write(work: Path, sql: str) -> None:
@@ -54,3 +56,20 @@ def test_free_space_of_the_work_database_is_not_published(tmp_path):
     with db.connect(published, read_only=True) as con:
         assert db.query(con, "SELECT count(*), count(DISTINCT h) FROM marts.kept") == [(200000, 200000)]
     assert blocks(work)[1] <= 0.10 * blocks(work)[0], "the work database was compacted too, once"
+
+
+def test_a_lost_work_database_is_rebuilt_from_the_published_one_history_included(sample_run, tmp_path):
+    """bootstrap_work, through the pipeline's ingest step: the ledger comes back with the copy,
+    so no drop loads twice and raw holds what the published database holds."""
+    sample, published_sample, _ = sample_run
+    published = Path(shutil.copyfile(published_sample, tmp_path / "fulfilment.duckdb"))  # no work database
+    before = published.read_bytes()
+
+    results = pipeline.ingest(sample / "landing", published)
+
+    assert results and {r.status for r in results} == {"skipped"}, "every drop known from the published ledger"
+    counts = "SELECT (SELECT count(*) FROM raw.oms_orders), (SELECT count(*) FROM audit.drops)"
+    with db.connect(work_db_for(published), read_only=True) as work, \
+            db.connect(published, read_only=True) as copy:
+        assert db.query(work, counts) == db.query(copy, counts) != [(0, 0)]
+    assert published.read_bytes() == before, "the published database is only read"

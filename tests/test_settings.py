@@ -13,7 +13,7 @@ from conftest import REPO
 from fulfilment_monitor import settings
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import smtp
-from fulfilment_monitor.validation.settings import GateSettings
+from fulfilment_monitor.settings import GateSettings
 
 
 def readme_settings() -> dict[str, str]:

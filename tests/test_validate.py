@@ -7,11 +7,13 @@ import pyarrow as pa
 import pytest
 
 from conftest import write_drop
-from fulfilment_monitor import db, load, validate
+from fulfilment_monitor import db, load
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.landing import complete_drops
 from fulfilment_monitor.validation import gx, page
-from fulfilment_monitor.validation.settings import GateSettings
+from fulfilment_monitor.validation.drop_gate import DropGate
+from fulfilment_monitor.validation.mart_gate import validate_marts
+from fulfilment_monitor.settings import GateSettings, gate
 from test_broken_drops import contacts, csv_text, day, events, jsonl_text, shipments, wms_files
 
 T = dt.datetime(2026, 11, 10, tzinfo=dt.timezone.utc)
@@ -20,7 +22,7 @@ T = dt.datetime(2026, 11, 10, tzinfo=dt.timezone.utc)
 def load_one(con, landing, source, on, files, settings=GateSettings()):
     write_drop(landing, source, on, files)
     drop = next(d for d in complete_drops(landing) if d.source == source and d.extract_date.isoformat() == on)
-    (result,) = load.load_drops(con, [drop], validate.DropGate(settings))
+    (result,) = load.load_drops(con, [drop], DropGate(settings))
     return result
 
 
@@ -36,11 +38,11 @@ def recorded(con, target: str, expectation_like: str) -> list[tuple]:
 # --- drop checks -------------------------------------------------------------------------------
 
 def test_settings_come_from_the_environment():
-    settings = GateSettings.from_env({"FULFILMENT_GATE_MAX_BAD_ROW_SHARE": "0.1",
+    settings = gate({"FULFILMENT_GATE_MAX_BAD_ROW_SHARE": "0.1",
                                       "FULFILMENT_GATE_VOLUME_MIN_HISTORY": "5"})
     assert (settings.max_bad_row_share, settings.volume_min_history) == (0.1, 5)
     with pytest.raises(UserError, match="FULFILMENT_GATE_BAD_ROWS_TOLERATED"):
-        GateSettings.from_env({"FULFILMENT_GATE_BAD_ROWS_TOLERATED": "a few"})
+        gate({"FULFILMENT_GATE_BAD_ROWS_TOLERATED": "a few"})
 
 
 @pytest.mark.parametrize("rows, bad, status", [
@@ -91,7 +93,7 @@ def test_a_backlog_judges_each_drop_against_the_drops_before_it(con, landing):
     """Drops of one batch are history for the later ones, except those the gate rejects."""
     for n, count in enumerate([60, 60, 60, 5, 60], start=1):
         write_drop(landing, "contacts", day(n), {"contacts.jsonl": jsonl_text(contacts(day(n), count))})
-    results = load.load_drops(con, complete_drops(landing), validate.DropGate())
+    results = load.load_drops(con, complete_drops(landing), DropGate())
     assert [r.status for r in results] == ["loaded", "loaded", "loaded", "rejected", "loaded"]
     assert recorded(con, f"contacts/{day(5)}", "%volume_ratio%") == [
         (True, True, "contacts.jsonl: 60 rows, 1.00x the median 60 of recent loaded drops")]
@@ -105,7 +107,7 @@ def test_great_expectations_runs_once_per_suite_per_batch_whatever_the_drops(con
     runs = []
     real_run = gx._run
     monkeypatch.setattr(gx, "_run", lambda *args: runs.append(args[0].name) or real_run(*args))
-    results = load.load_drops(con, complete_drops(landing), validate.DropGate())
+    results = load.load_drops(con, complete_drops(landing), DropGate())
     assert all(r.status == "loaded" for r in results)
     assert sorted(runs) == ["contacts_contacts", "every_file"]
 
@@ -189,7 +191,7 @@ def build_marts(con, exceptions=(), orders=(("O1", "placed"), ("O2", "cancelled"
 
 def test_clean_marts_pass_and_are_recorded_with_the_run(con):
     build_marts(con, [{}, {"exception_id": "e2", "exception_key": "S2", "order_id": "O2", "status": "resolved"}])
-    assert validate.validate_marts(con, "run-1", T) == []
+    assert validate_marts(con, "run-1", T) == []
     targets = db.query(con, "SELECT DISTINCT run_id, scope, target FROM audit.validations ORDER BY target")
     assert targets == [("run-1", "mart", "marts.fct_fulfilment_exceptions")]  # no outreach mart yet: skipped
 
@@ -203,13 +205,13 @@ def test_clean_marts_pass_and_are_recorded_with_the_run(con):
 ], ids=["exception_key", "open_on_cancelled", "subtype", "detected_after_T"])
 def test_each_broken_mart_rule_blocks_publishing(con, rows, expectation):
     build_marts(con, rows)
-    problems = validate.validate_marts(con, "run-1", T)
+    problems = validate_marts(con, "run-1", T)
     assert any(p.startswith(f"fct_fulfilment_exceptions: {expectation}:") for p in problems), problems
 
 
 def test_a_resolved_exception_on_a_cancelled_order_is_fine(con):
     build_marts(con, [{"order_id": "O2", "status": "resolved"}])
-    assert validate.validate_marts(con, "run-1", T) == []
+    assert validate_marts(con, "run-1", T) == []
 
 
 def test_the_outreach_queue_is_checked_once_it_exists(con):
@@ -217,9 +219,9 @@ def test_the_outreach_queue_is_checked_once_it_exists(con):
             "priority": 50, "channel": "sms", "fallback_channels": "email", "send_after": T, "escalate": False,
             "suppressed_reason": None, "message": "Your sofa ... reply YES"}
     build_marts(con, outreach=[case, dict(case, order_id="O2")])
-    assert validate.validate_marts(con, "run-1", T) == []
+    assert validate_marts(con, "run-1", T) == []
     build_marts(con, outreach=[case, dict(case, case_id="c2", order_id="O2", channel="carrier_pigeon")])
-    assert validate.validate_marts(con, "run-1", T) == [
+    assert validate_marts(con, "run-1", T) == [
         "fct_outreach_queue: expect_column_values_to_be_in_set(channel): "
         "1 of 2 rows unexpected (50.0%), e.g. carrier_pigeon"]
 
@@ -227,7 +229,7 @@ def test_the_outreach_queue_is_checked_once_it_exists(con):
 def test_a_required_mart_that_was_not_built_blocks_publishing(con):
     build_marts(con)
     con.sql("DROP TABLE marts.fct_fulfilment_exceptions")
-    assert validate.validate_marts(con, "run-1", T) == [
+    assert validate_marts(con, "run-1", T) == [
         "fct_fulfilment_exceptions: table_exists: marts.fct_fulfilment_exceptions was not built"]
 
 
@@ -239,7 +241,8 @@ def test_the_page_shows_rejected_drops_and_mart_results(con, landing, tmp_path):
     load_one(con, landing, "wms", day(1), files)
     load_one(con, landing, "contacts", day(1), {"contacts.jsonl": jsonl_text(contacts(day(1), 5))})
     build_marts(con, [{"exception_type": "missed_window", "exception_subtype": "abducted"}])
-    validate.validate_marts(con, "run-7", T)  # writes the page beside the database
+    validate_marts(con, "run-7", T)
+    page.write_page_for(con)  # beside the database
 
     html = page.page_path(tmp_path / "work.duckdb").read_text()
     assert "run <code>run-7</code>" in html and "publishing blocked" in html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fulfilment_monitor.feeds import CHANNELS, EVENT_TYPES, INITIATORS, feed
+from fulfilment_monitor.feeds import EVENT_TYPES, INITIATORS, feed
 from fulfilment_monitor.generate.clock import Z
 
 
@@ -32,7 +32,6 @@ FULFILMENT_TYPES = _values("oms_order_lines", "fulfilment_type")
 FT = codes(FULFILMENT_TYPES)
 SHIPMENT_REASONS = _values("wms_shipments", "shipment_reason")
 SR = codes(SHIPMENT_REASONS)
-PREFERRED = CHANNELS
 
 CONTACT_CHANNELS = _values("contacts_contacts", "channel")
 CH = codes(CONTACT_CHANNELS)

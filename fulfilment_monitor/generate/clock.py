@@ -28,7 +28,6 @@ ZONES = (
 )
 Z = {name: i for i, name in enumerate(ZONES)}
 UTC = Z["UTC"]
-US_ZONES = tuple(Z[n] for n in ZONES if n.startswith("America/"))
 
 _MAX_OFFSET_MIN = 14 * 60
 _OFFSET_TEXT = np.array([

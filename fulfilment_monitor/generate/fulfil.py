@@ -72,11 +72,6 @@ def add_events(w: World, etype: str, t, *, order, contractor, wzone, booking=NUL
     return idx
 
 
-def codes_of(names, table: dict[str, int]) -> np.ndarray:
-    """Codes for an array of names (None -> NULL)."""
-    return np.array([NULL if n is None else table[n] for n in np.atleast_1d(names)], np.int64)
-
-
 @dataclass
 class Bookings:
     """A batch of delivery appointments. Every event goes through here so the booking's order,

@@ -119,12 +119,6 @@ class Orders:
                      status=cat.STATUS[status], total=self.total[pos] if total is None else total,
                      currency=self.currency[pos], updated=t, drop=drop)
 
-    def lines_of(self, pos) -> np.ndarray:
-        """Boolean mask over the flattened lines: lines of the orders at `pos`."""
-        chosen = np.zeros(len(self), bool)
-        chosen[pos] = True
-        return chosen[self.l_pos]
-
 
 def new_orders(w: World, rng: np.random.Generator, n: int, *, lo=None, hi=None, placed=None,
                lead=(4, 7), lead_big=None, promised=None, kind: str = "mixed", n_lines=None,

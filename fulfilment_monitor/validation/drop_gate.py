@@ -21,10 +21,10 @@ import pandas as pd
 import pyarrow as pa
 
 from fulfilment_monitor.feeds import FEEDS, FeedFile
+from fulfilment_monitor.settings import GateSettings, gate
 from fulfilment_monitor.validation import gx
 from fulfilment_monitor.validation.measures import measure, volume
 from fulfilment_monitor.validation.outcome import Outcome
-from fulfilment_monitor.validation.settings import GateSettings
 from fulfilment_monitor.validation.suites import EVERY_FILE, drop_suite_path, load_suite
 
 # The column naming a frame's row (a drop) in GX's unexpected rows.
@@ -113,7 +113,7 @@ class DropGate:
     """The gate the loader calls with a read and checked batch (load.Gate)."""
 
     def __init__(self, settings: GateSettings | None = None):
-        self.settings = settings or GateSettings.from_env()
+        self.settings = settings or gate()
         # GX takes seconds to import: let it while DuckDB reads the drops (the reader leaves
         # the interpreter free); the first judgement waits for it if need be.
         threading.Thread(target=gx.prepare, daemon=True).start()

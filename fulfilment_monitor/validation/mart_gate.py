@@ -10,7 +10,6 @@ import pandas as pd
 from fulfilment_monitor.validation import gx, store
 from fulfilment_monitor.validation.frames import to_frame
 from fulfilment_monitor.validation.outcome import Outcome
-from fulfilment_monitor.validation.page import write_page_for
 from fulfilment_monitor.validation.suites import load_suite, mart_suite_paths
 
 
@@ -37,12 +36,10 @@ def check_mart(con: duckdb.DuckDBPyConnection, suite_path: Path, as_of: dt.datet
 
 
 def validate_marts(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.datetime) -> list[str]:
-    """Check every mart suite, record the outcomes with the run, refresh the page; return what blocks."""
+    """Check every mart suite and record the outcomes with the run; return what blocks."""
     now = dt.datetime.now(dt.timezone.utc)
-    store.ensure_table(con)
     problems = []
     checked = [check_mart(con, path, as_of) for path in mart_suite_paths()]
     store.record(con, store.MART, [(run_id, table, outcomes) for table, outcomes in checked], now)
     problems.extend(o.problem for _, outcomes in checked for o in outcomes if o.blocks)
-    write_page_for(con)
     return problems

@@ -20,10 +20,3 @@ class Outcome:
     def problem(self) -> str:
         """One line naming what failed, for the run's error message and audit.drops.problems."""
         return f"{self.suite}: {self.expectation}: {self.details}"
-
-    @classmethod
-    def coerce(cls, item: "Outcome | str") -> "Outcome":
-        """Checks may still return bare problem strings: each is a failed critical check."""
-        if isinstance(item, Outcome):
-            return item
-        return cls("drop", "check", success=False, critical=True, details=str(item))

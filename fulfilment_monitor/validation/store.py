@@ -18,15 +18,6 @@ from fulfilment_monitor.validation.outcome import Outcome
 DROP, MART = "drop", "mart"
 
 
-def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.sql("CREATE SCHEMA IF NOT EXISTS audit")
-    con.sql("""
-        CREATE TABLE IF NOT EXISTS audit.validations (
-            run_id VARCHAR, scope VARCHAR NOT NULL, target VARCHAR NOT NULL, suite VARCHAR NOT NULL,
-            expectation VARCHAR NOT NULL, success BOOLEAN NOT NULL, critical BOOLEAN NOT NULL,
-            details VARCHAR, checked_at TIMESTAMPTZ NOT NULL)""")
-
-
 def record(con: duckdb.DuckDBPyConnection, scope: str, checked: Iterable[tuple[str | None, str, list[Outcome]]],
            checked_at: dt.datetime) -> None:
     """Append the outcomes of each (run id, target, outcomes) in one insert; the caller owns

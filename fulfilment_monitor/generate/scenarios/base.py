@@ -81,6 +81,7 @@ def rule_zone(zone) -> np.ndarray:
 
 
 def today_at_T(w: World, zone) -> np.ndarray:
+    """The local date at T in the rule's zone of each order."""
     return w.clock.local_day(rule_zone(zone), w.T)
 
 

@@ -15,13 +15,13 @@ from fulfilment_monitor.generate.clock import HOUR
 from fulfilment_monitor.generate.contacts import background
 from fulfilment_monitor.generate.fulfil import book, complete, deliver, hand_over, happy_path
 from fulfilment_monitor.generate.orders import draw_zones, hours, new_customers, new_orders, uniform
-from fulfilment_monitor.generate.scenarios.base import inside, rule_zone
+from fulfilment_monitor.generate.scenarios.base import inside, today_at_T
 
 
 def _near_T(w, rng, n, day_offsets, zones=None, **kw):
     """Orders promised on (today at T, in the rule's zone) + one of day_offsets."""
     zone, real = draw_zones(rng, n, zones)
-    today = w.clock.local_day(rule_zone(zone), w.T)
+    today = today_at_T(w, zone)
     promised = today + np.asarray(day_offsets)[rng.integers(0, len(day_offsets), n)]
     lead = rng.integers(4, 7, n)
     placed = w.clock.at_local(real, promised - lead, uniform(rng, 9 * HOUR, 20 * HOUR, n))

@@ -1,0 +1,58 @@
+"""The tables the pipeline writes itself (dbt owns the rest), declared in one place.
+
+- `raw.<feed table>`: each feed's declared columns (feeds.py) and the row's lineage;
+- `quarantine.rows`: every record not loaded, with its reason;
+- `audit.drops`, `audit.drop_files`: the load ledger (ledger.py);
+- `audit.validations`: every checked expectation (validation/store.py);
+- `audit.runs`: every run, failed ones included (pipeline.py).
+"""
+from __future__ import annotations
+
+import duckdb
+
+from fulfilment_monitor.feeds import FEEDS, SQL_TYPES
+
+LINEAGE_COLUMNS = """
+    _load_id VARCHAR NOT NULL,
+    _source VARCHAR NOT NULL,
+    _extract_date DATE NOT NULL,
+    _file VARCHAR NOT NULL,
+    _line_no BIGINT NOT NULL,
+    _loaded_at TIMESTAMPTZ NOT NULL"""
+
+TABLES = {
+    "quarantine.rows": """
+        load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, extract_date DATE NOT NULL,
+        file VARCHAR NOT NULL, line_no BIGINT NOT NULL, raw_text VARCHAR, reason VARCHAR NOT NULL,
+        quarantined_at TIMESTAMPTZ NOT NULL""",
+    "audit.drops": """
+        source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+        rows_quarantined BIGINT, problems VARCHAR, recorded_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (source, extract_date)""",
+    "audit.drop_files": """
+        source VARCHAR NOT NULL, extract_date DATE NOT NULL, file VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_quarantined BIGINT NOT NULL,
+        bytes BIGINT, modified_ns BIGINT,
+        PRIMARY KEY (source, extract_date, file)""",
+    "audit.validations": """
+        run_id VARCHAR, scope VARCHAR NOT NULL, target VARCHAR NOT NULL, suite VARCHAR NOT NULL,
+        expectation VARCHAR NOT NULL, success BOOLEAN NOT NULL, critical BOOLEAN NOT NULL,
+        details VARCHAR, checked_at TIMESTAMPTZ NOT NULL""",
+    "audit.runs": """
+        run_id VARCHAR PRIMARY KEY, as_of TIMESTAMPTZ NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, drops_loaded INTEGER,
+        drops_rejected INTEGER, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+        message VARCHAR""",
+}
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw, quarantine and audit tables that this database does not have yet."""
+    for schema in ("raw", "quarantine", "audit"):
+        con.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    for feed in FEEDS:
+        columns = ",\n    ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in feed.columns)
+        con.sql(f"CREATE TABLE IF NOT EXISTS raw.{feed.table} (\n    {columns},{LINEAGE_COLUMNS}\n)")
+    for table, columns in TABLES.items():
+        con.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
