@@ -4,7 +4,8 @@
 - `quarantine.rows`: every record not loaded, with its reason;
 - `audit.drops`, `audit.drop_files`: the load ledger (ledger.py);
 - `audit.validations`: every checked expectation (validation/store.py);
-- `audit.runs`: every run, failed ones included (pipeline.py).
+- `audit.runs`: every run, failed ones included (pipeline.py);
+- `audit.source_freshness`: `dbt source freshness` of each feed at each T (transform.py).
 """
 from __future__ import annotations
 
@@ -44,6 +45,9 @@ TABLES = {
         finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, drops_loaded INTEGER,
         drops_rejected INTEGER, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
         message VARCHAR""",
+    "audit.source_freshness": """
+        source VARCHAR NOT NULL, as_of TIMESTAMPTZ NOT NULL, latest_loaded_at TIMESTAMPTZ,
+        age_seconds DOUBLE, status VARCHAR NOT NULL, PRIMARY KEY (source, as_of)""",
 }
 
 

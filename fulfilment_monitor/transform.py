@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from fulfilment_monitor import db as database
+from fulfilment_monitor import db as database, tables
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, iso
 
@@ -114,9 +114,7 @@ def source_freshness(db: Path, as_of: dt.datetime, manifest=None) -> list[tuple]
               node.age, str(node.status))
              for node in result.result.results if node.node.resource_type == "source"]
     with database.connect(db) as con:
-        con.execute(f"""CREATE TABLE IF NOT EXISTS {FRESHNESS} (
-            source VARCHAR NOT NULL, as_of TIMESTAMPTZ NOT NULL, latest_loaded_at TIMESTAMPTZ,
-            age_seconds DOUBLE, status VARCHAR NOT NULL, PRIMARY KEY (source, as_of))""")
+        tables.ensure(con)  # audit.source_freshness, in a database made before it existed
         con.execute(f"DELETE FROM {FRESHNESS} WHERE as_of = ?", [as_of])
         con.executemany(f"INSERT INTO {FRESHNESS} VALUES (?, ?, ?, ?, ?)", found)
     return found

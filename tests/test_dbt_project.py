@@ -14,7 +14,7 @@ import pytest
 
 from conftest import REPO
 from fulfilment_monitor.db import connect
-from fulfilment_monitor.load import ensure_schema
+from fulfilment_monitor.tables import ensure as ensure_tables
 from fulfilment_monitor.transform import _invoke
 
 T = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
@@ -73,7 +73,7 @@ def test_one_sql_style_cast_never_double_colons() -> None:
 def test_dbt_docs_generate_builds_the_site_with_every_model(tmp_path) -> None:
     database = tmp_path / "docs.duckdb"
     with connect(database) as con:
-        ensure_schema(con)  # the loader's raw and audit tables, as the pipeline leaves them
+        ensure_tables(con)  # the loader's raw and audit tables, as the pipeline leaves them
     _invoke(["docs", "generate"], database, T)
     target = tmp_path / "dbt" / "target"
     catalog = json.loads((target / "catalog.json").read_text())
