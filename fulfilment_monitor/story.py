@@ -28,6 +28,7 @@ import duckdb
 
 from fulfilment_monitor import db as database
 from fulfilment_monitor.errors import UserError
+from fulfilment_monitor.feeds import SEVERITIES
 from fulfilment_monitor.report.period import published_as_of
 from fulfilment_monitor.report.queries import one, rows
 from fulfilment_monitor.settings import iso
@@ -118,7 +119,7 @@ def _open_exceptions(timeline: list[dict]) -> list[dict]:
     """Exceptions opened by as_of and not put right by then, worst first."""
     put_right = {r["source_key"] for r in timeline if r["fact"] == "exception_resolved"}
     opened = [r for r in timeline if r["fact"] == "exception_opened" and r["source_key"] not in put_right]
-    rank = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    rank = {severity: position for position, severity in enumerate(SEVERITIES)}
     return [{"exception_id": r["source_key"], "exception_type": r["exception_type"], "severity": r["severity"],
              "opened_at": r["happened_at"], "detected_at": r["detected_at"], "summary": r["summary"]}
             for r in sorted(opened, key=lambda r: rank.get(r["severity"], 9))]

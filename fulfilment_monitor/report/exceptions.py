@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import duckdb
 
-from fulfilment_monitor.feeds import reference
+from fulfilment_monitor.feeds import SEVERITIES
 from fulfilment_monitor.report.period import Period
 from fulfilment_monitor.report.queries import rows
-
-# Worst first, from the severities seed (dbt loads the same file as reference.severities).
-SEVERITIES = tuple(r["severity"] for r in sorted(reference("severities"), key=lambda r: int(r["severity_rank"])))
 
 _COUNTS = """
     count(*) FILTER (WHERE occurred_at >= ? AND occurred_at < ?) AS last_day,

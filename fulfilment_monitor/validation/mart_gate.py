@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from fulfilment_monitor.feeds import CHANNELS
 from fulfilment_monitor.validation import gx, store
 from fulfilment_monitor.validation.frames import to_frame
 from fulfilment_monitor.validation.outcome import Outcome
@@ -32,7 +33,7 @@ def check_mart(con: duckdb.DuckDBPyConnection, suite_path: Path, as_of: dt.datet
     frame = to_frame(con.sql(sql).to_arrow_table())
     moment = pd.Timestamp(as_of)
     moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
-    return table, gx.validate(suite, frame, {"as_of": moment})
+    return table, gx.validate(suite, frame, {"as_of": moment, "outreach_channels": list(CHANNELS)})
 
 
 def validate_marts(con: duckdb.DuckDBPyConnection, run_id: str, as_of: dt.datetime) -> list[str]:

@@ -46,7 +46,7 @@ scored as (
     from cases as c
     join types as t using (customer_id, order_id)
     left join {{ ref('int_order_fulfilment') }} as f on f.order_id = c.order_id
-    left join {{ ref('fct_customer_effort') }} as ef on ef.order_id = c.order_id
+    left join {{ ref('int_customer_effort') }} as ef on ef.order_id = c.order_id
 )
 select
     left(md5(customer_id || '|' || order_id), 16) as case_id,

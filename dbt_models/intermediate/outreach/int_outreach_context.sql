@@ -26,7 +26,7 @@ effort as (
            array_to_string(list_transform(e.channels_used, lambda ch: {{ phrase('channel_name', 'ch', fallback=true) }}),
                            ', ') as channel_list
     from cases as c
-    left join {{ ref('fct_customer_effort') }} as e on e.order_id = c.order_id
+    left join {{ ref('int_customer_effort') }} as e on e.order_id = c.order_id
 ),
 named as (
     select c.case_id, nullif(split_part(trim(cu.full_name), ' ', 1), '') as first_name

@@ -45,5 +45,5 @@ select
         'send_after': story_time("timezone(coalesce(cu.timezone, 'UTC'), q.send_after)"),
         'held': 'q.suppressed_reason', 'escalate': phrase('escalate', 'q.escalate')}) }} as summary,
     q.case_id
-from {{ ref('fct_outreach_queue') }} as q
+from {{ ref('int_outreach_queue') }} as q
 left join {{ ref('stg_oms__customers') }} as cu using (customer_id)
