@@ -33,6 +33,7 @@ HISTORY = {
     "int_exceptions_detected": {"first_detected_at"},
     "int_outreach_cases": {"opened_at", "days_open", "priority"},
     "fct_outreach_queue": {"priority"},
+    "int_outreach_queue": {"priority"},
     "marketing_suppression": {"suppressed_since"},
     # the story: when each exception opened and was put right comes from the detection history
     "int_exception_spells": None,
