@@ -69,12 +69,12 @@ def full_refresh_reason(db: Path, as_of: dt.datetime, models: list[tuple[str, st
     longer holds as loaded would have to be taken out.
     """
     with database.connect(db) as con:
-        tables = set(database.query(con, "SELECT table_schema, table_name FROM information_schema.tables "
-                                         "WHERE table_type = 'BASE TABLE'"))
-        built = [table for schema, table in models if (schema, table) in tables]
+        existing = set(database.query(con, "SELECT table_schema, table_name FROM information_schema.tables "
+                                           "WHERE table_type = 'BASE TABLE'"))
+        built = [table for schema, table in models if (schema, table) in existing]
         if not built:
             return None  # the first build creates them
-        has_state = ("staging", "incremental_state") in tables
+        has_state = ("staging", "incremental_state") in existing
         state = dict(database.query(con, f"SELECT model, as_of FROM {STATE}")) if has_state else {}
         stateless = [table for table in built if table not in state]
         if stateless:
