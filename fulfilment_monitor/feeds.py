@@ -75,11 +75,12 @@ def reference(seed: str) -> list[dict[str, str]]:
 # The outreach channels (fixed order: the outreach queue's last tie-break) and the known
 # contractor event types, with those that carry a window (a booking version's start).
 CHANNELS = tuple(r["channel"] for r in sorted(reference("outreach_channels"), key=lambda r: int(r["fixed_rank"])))
+_EVENT_TYPES = reference("contractor_event_types")
+EVENT_TYPES = tuple(r["event_type"] for r in _EVENT_TYPES)
+BOOKING_VERSIONS = tuple(r["event_type"] for r in _EVENT_TYPES if r["carries_window"] == "true")
 # Worst first, from the severities seed (dbt loads the same file as reference.severities).
 SEVERITIES = tuple(r["severity"] for r in sorted(reference("severities"), key=lambda r: int(r["severity_rank"])))
 CONTACT_CHANNELS = ("phone", "email", "sms", "whatsapp", "chat", "social", "store")
-EVENT_TYPES = tuple(r["event_type"] for r in reference("contractor_event_types"))
-BOOKING_VERSIONS = tuple(r["event_type"] for r in reference("contractor_event_types") if r["carries_window"] == "true")
 INITIATORS = ("customer", "contractor", "retailer")
 
 FEEDS: tuple[FeedFile, ...] = (

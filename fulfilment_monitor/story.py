@@ -122,7 +122,7 @@ def _open_exceptions(timeline: list[dict]) -> list[dict]:
     rank = {severity: position for position, severity in enumerate(SEVERITIES)}
     return [{"exception_id": r["source_key"], "exception_type": r["exception_type"], "severity": r["severity"],
              "opened_at": r["happened_at"], "detected_at": r["detected_at"], "summary": r["summary"]}
-            for r in sorted(opened, key=lambda r: rank.get(r["severity"], 9))]
+            for r in sorted(opened, key=lambda r: rank.get(r["severity"], len(rank)))]
 
 
 def _effort(timeline: list[dict]) -> dict:
