@@ -68,7 +68,7 @@ def backfilled(generated, tmp_path_factory):
             for args in (["dags", "unpause", DAG_ID],
                          ["backfill", "create", "--dag-id", DAG_ID, "--from-date", f"{DATES[0]}T00:00:00+00:00",
                           "--to-date", f"{DATES[-1]}T03:00:00+00:00"]):
-                done = airflow_local.airflow(args, env, capture_output=True, text=True, timeout=300)
+                done = airflow_cli(args, env)
                 assert done.returncode == 0, done.stdout + done.stderr
 
             def finished():
@@ -81,6 +81,17 @@ def backfilled(generated, tmp_path_factory):
         finally:
             airflow_local.stop(process)
     return published, runs, log
+
+
+def airflow_cli(args: list[str], env: dict, attempts: int = 3) -> subprocess.CompletedProcess:
+    """One `airflow` command beside the running standalone. Its SQLite metadata database takes
+    one writer at a time, so a command that meets the scheduler mid-write fails with "database
+    is locked" having changed nothing (its transaction rolls back); it is tried again then."""
+    for _ in range(attempts):
+        done = airflow_local.airflow(args, env, capture_output=True, text=True, timeout=300)
+        if done.returncode == 0 or "database is locked" not in done.stdout + done.stderr:
+            break
+    return done
 
 
 def query(metadata: Path, sql: str, *params) -> list[tuple]:
