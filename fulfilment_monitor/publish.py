@@ -19,6 +19,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
+
 from fulfilment_monitor import db
 
 # Share of the work database's blocks that may be free before publishing compacts it.
@@ -46,20 +48,21 @@ def _fsync(path: Path) -> None:
         os.close(handle)
 
 
-def compact(work: Path) -> None:
-    """Rewrite the work database into a fresh file holding only its data (COPY FROM DATABASE)."""
-    fresh = work.with_name(f".{work.name}.compacting")
+def compact(path: Path) -> None:
+    """Rewrite a database into a fresh file holding only its data (COPY FROM DATABASE): the
+    blocks of what was dropped, deleted or rewritten, free but never zeroed, are gone with the
+    old file."""
+    fresh = path.with_name(f".{path.name}.compacting")
     fresh.unlink(missing_ok=True)
     try:
-        with db.connect(work) as con:
-            source = db.query(con, "SELECT current_database()")[0][0]
-            con.execute(f"ATTACH '{fresh}' AS compacted")
-            con.sql(f'COPY FROM DATABASE "{source}" TO compacted')
-            con.sql("DETACH compacted")
+        with duckdb.connect() as con:  # both files attached under our own names: no path in the SQL
+            db.attach(con, path, "source")
+            db.attach(con, fresh, "compacted")
+            con.sql("COPY FROM DATABASE source TO compacted")
         _fsync(fresh)
-        os.replace(fresh, work)
+        os.replace(fresh, path)
     except BaseException:
-        fresh.unlink(missing_ok=True)  # a full disk or a kill leaves the work database as it was
+        fresh.unlink(missing_ok=True)  # a full disk or a kill leaves the database as it was
         raise
 
 
