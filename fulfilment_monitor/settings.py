@@ -13,7 +13,7 @@ Two kinds of place:
   under one root, `$FULFILMENT_ROOT`, by default the current directory (the repository's
   folder for `make run` and the tests).
 
-Also here: how a run's reference time T is read, and the work database's name.
+Also here: how a run's reference time T is read, and the work and private databases' names.
 """
 from __future__ import annotations
 
@@ -159,6 +159,12 @@ def database(value: str | os.PathLike | None = None, environ: Mapping[str, str] 
 def work_db_for(published: Path) -> Path:
     """The private database the pipeline writes; analysts only ever see the published copy."""
     return published.with_name(published.stem + ".work" + (published.suffix or ".duckdb"))
+
+
+def private_db_for(work: Path) -> Path:
+    """The owner-only file of customers' names, emails and phones beside the work database
+    `work` (`f.work.duckdb` -> `f.private.duckdb`); never published."""
+    return work.with_name(work.stem.removesuffix(".work") + ".private" + (work.suffix or ".duckdb"))
 
 
 # --- the pipeline ------------------------------------------------------------------------------
