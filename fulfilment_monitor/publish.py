@@ -19,9 +19,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-
 from fulfilment_monitor import db
+from fulfilment_monitor.text import quote_identifier
 
 # Share of the work database's blocks that may be free before publishing compacts it.
 MAX_FREE = 0.10
@@ -55,10 +54,13 @@ def compact(path: Path) -> None:
     fresh = path.with_name(f".{path.name}.compacting")
     fresh.unlink(missing_ok=True)
     try:
-        with duckdb.connect() as con:  # both files attached under our own names: no path in the SQL
-            db.attach(con, path, "source")
+        # Opened through db.connect: dbt's in-process adapter may still hold the file open, and
+        # only the same database instance may open it again. The fresh file's path is bound.
+        with db.connect(path) as con:
+            source = db.query(con, "SELECT current_database()")[0][0]
             db.attach(con, fresh, "compacted")
-            con.sql("COPY FROM DATABASE source TO compacted")
+            con.sql(f"COPY FROM DATABASE {quote_identifier(source)} TO compacted")
+            con.sql("DETACH compacted")
         _fsync(fresh)
         os.replace(fresh, path)
     except BaseException:

@@ -42,3 +42,9 @@ def quote_sql(text: str) -> str:
     """A SQL string literal, for the pipeline's own constants; a value from outside (a path, an
     id, a reason) is bound as a parameter instead."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier, for a name DuckDB takes no parameter for (an attached database's, made
+    from its file's name: `COPY FROM DATABASE`)."""
+    return '"' + name.replace('"', '""') + '"'

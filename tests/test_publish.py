@@ -39,11 +39,11 @@ def test_a_reader_of_the_published_file_keeps_reading_it_across_a_publish(tmp_pa
     assert not list(tmp_path.glob(".*publishing*")), "nothing is left half-written"
 
 
-# Compacting attaches the files: a path is bound, never spliced into the SQL.
-@pytest.mark.parametrize("folder", ["plain", 'it\'s a "db" dir'])
-def test_free_space_of_the_work_database_is_not_published(tmp_path, folder):
+# Compacting attaches a fresh file: its path is bound, the database's name quoted, never spliced.
+@pytest.mark.parametrize("folder, name", [("plain", "f"), ('it\'s a "db" dir', 'it\'s "f"')])
+def test_free_space_of_the_work_database_is_not_published(tmp_path, folder, name):
     (tmp_path / folder).mkdir()
-    work, published = tmp_path / folder / "f.work.duckdb", tmp_path / folder / "f.duckdb"
+    work, published = tmp_path / folder / f"{name}.work.duckdb", tmp_path / folder / f"{name}.duckdb"
     # The old version of a rebuilt table, freed in the middle of the file (a freed tail is truncated).
     write(work, "CREATE SCHEMA marts; CREATE TABLE marts.rebuilt AS SELECT range AS id, md5(range::VARCHAR) AS h "
                 "FROM range(2000000)")
