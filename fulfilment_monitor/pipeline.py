@@ -6,8 +6,9 @@
   database, recording the run in `audit.runs`;
 - `run` (the CLI's `run`) is the two, in one process, recorded as one run.
 
-Everything writes to the work database; analysts only ever see the published copy, which
-changes in one atomic rename and only after a run that loaded, built and validated cleanly.
+Everything writes to the work database (and customers' personal data to the private file
+beside it), owner-only; analysts only ever see the published copy, which changes in one atomic
+rename and only after a run that loaded, built and validated cleanly.
 """
 from __future__ import annotations
 
@@ -18,13 +19,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from fulfilment_monitor import access, tables, transform
 from fulfilment_monitor import db as database
-from fulfilment_monitor import tables, transform
 from fulfilment_monitor.errors import DropRejected, UserError, describe_os_error
 from fulfilment_monitor.landing import Drop, Landing, scan
 from fulfilment_monitor.load import DropResult, load_drops
 from fulfilment_monitor.publish import bootstrap_work, publish
-from fulfilment_monitor.settings import end_of, work_db_for
+from fulfilment_monitor.settings import end_of, private_db_for, work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.mart_gate import validate_marts
 from fulfilment_monitor.validation.page import write_page, write_page_for
@@ -53,10 +54,11 @@ def _refuse_folder(published: Path) -> None:
 
 
 def work_for(published: Path) -> Path:
-    """The work database behind `published`, rebuilt from it when lost."""
+    """The work database behind `published`, rebuilt from it when lost, owner-only."""
     _refuse_folder(published)
     work = work_db_for(published)
     bootstrap_work(work, published)
+    access.keep_private(work, private_db_for(work))
     return work
 
 
@@ -108,6 +110,7 @@ def blocked(results: list[DropResult]) -> str | None:
             f"(new content in the same folder is loaded by the next run)")
 
 
+@access.owner_only()
 def ingest(landing: Path, published: Path, until: dt.date | None = None, sources: tuple[str, ...] | None = None,
            found: Landing | None = None, results: list[DropResult] | None = None) -> list[DropResult]:
     """Load the new drops (up to `until`, of `sources`) into the work database behind `published`.
@@ -190,6 +193,7 @@ def _failed(work: Path, result: RunResult, exc: UserError) -> None:
     write_page(work)  # what rejected the drop or blocked publishing, for a person to read
 
 
+@access.owner_only()
 def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = False,
                       result: RunResult | None = None) -> RunResult:
     """Build the models at T, validate the marts, publish; the run recorded in `audit.runs`.
@@ -231,6 +235,7 @@ def default_as_of(work: Path) -> dt.datetime:
     return end_of(latest)
 
 
+@access.owner_only()
 def run(landing: Path, published: Path, as_of: dt.datetime | None = None, full_refresh: bool = False) -> RunResult:
     """The whole nightly job in one process: ingest every source, then build and publish at T
     (`as_of`, by default the end of the latest extract date loaded). Raises UserError

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from fulfilment_monitor import db
+from fulfilment_monitor import access, db
 from fulfilment_monitor.text import quote_identifier
 
 # Share of the work database's blocks that may be free before publishing compacts it.
@@ -81,6 +81,7 @@ def publish(work: Path, published: Path, seal: Callable[[Path], None] | None = N
     staging = published.with_name(f".{published.name}.publishing")
     try:
         shutil.copyfile(work, staging)
+        access.share(staging)  # analysts' and ops' group, never everyone's: before it is in place
         if seal is not None:
             seal(staging)
         _fsync(staging)
