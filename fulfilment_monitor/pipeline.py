@@ -24,6 +24,7 @@ from fulfilment_monitor import db as database
 from fulfilment_monitor.errors import DropRejected, UserError, describe_os_error
 from fulfilment_monitor.landing import Drop, Landing, scan
 from fulfilment_monitor.load import DropResult, load_drops
+from fulfilment_monitor.migrate import migrate
 from fulfilment_monitor.publish import bootstrap_work, publish
 from fulfilment_monitor.settings import end_of, private_db_for, work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
@@ -54,11 +55,13 @@ def _refuse_folder(published: Path) -> None:
 
 
 def work_for(published: Path) -> Path:
-    """The work database behind `published`, rebuilt from it when lost, owner-only."""
+    """The work database behind `published`, rebuilt from it when lost, owner-only, and brought up
+    to date when an older version made it (migrate.py)."""
     _refuse_folder(published)
     work = work_db_for(published)
     bootstrap_work(work, published)
     access.keep_private(work, private_db_for(work))
+    migrate(work)
     return work
 
 

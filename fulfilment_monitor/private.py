@@ -41,10 +41,10 @@ def write(con: duckdb.DuckDBPyConnection, accepted: dict[FeedFile, str], now: dt
     selecting its records with their lineage), in the private file, before the load's own
     transaction: DuckDB writes one file per transaction.
 
-    Written first and idempotently: rows of a load the ledger does not hold loaded (this one, or
-    one that died before its commit) are replaced, so a crash between the two commits leaves at
-    worst private rows of a drop not loaded, which its next load rewrites. An erased customer's
-    rows are never written, and any left are removed.
+    Written first and idempotently: the rows of these loads, and of any load the ledger does not
+    hold loaded (one that died before its commit), are replaced, so a crash between the two
+    commits leaves at worst private rows of a drop not loaded, which its next load rewrites. An
+    erased customer's rows are never written, and any left are removed.
     """
     if not accepted:
         return
@@ -54,7 +54,7 @@ def write(con: duckdb.DuckDBPyConnection, accepted: dict[FeedFile, str], now: dt
         for feed, sql in accepted.items():
             table = f"{CATALOG}.main.{feed.table}"
             con.sql(f"DELETE FROM {table} WHERE _load_id NOT IN ({LOADED}) "
-                    f"OR {feed.person} IN ({tables.ERASED})")
+                    f"OR _load_id IN (SELECT _load_id FROM ({sql})) OR {feed.person} IN ({tables.ERASED})")
             con.execute(f"""INSERT INTO {table}
                             SELECT {', '.join(feed.private_columns)}, {LINEAGE}, ?
                             FROM ({sql}) WHERE {feed.person} NOT IN ({tables.ERASED})""", [now])
