@@ -179,11 +179,11 @@ def _build_and_check(work: Path, result: RunResult, full_refresh: bool) -> None:
         raise UserError("mart validation failed, previous database kept: " + "; ".join(problems[:3]))
 
 
-def _publish(work: Path, published: Path, result: RunResult) -> None:
+def _publish(work: Path, published: Path, result: RunResult, compacted: bool) -> None:
     # Recorded as published in the copy only, before it is renamed; here once it was.
     _record_run(work, result, "publishing", None)
     try:
-        publish(work, published, seal=lambda copy: _mark(copy, result.run_id, "published"))
+        publish(work, published, seal=lambda copy: _mark(copy, result.run_id, "published"), compacted=compacted)
     except OSError as exc:
         reason = describe_os_error(exc)
         _mark(work, result.run_id, "failed", f"publishing failed: {reason}")
@@ -198,10 +198,11 @@ def _failed(work: Path, result: RunResult, exc: UserError) -> None:
 
 @access.owner_only()
 def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = False,
-                      result: RunResult | None = None) -> RunResult:
+                      result: RunResult | None = None, compacted: bool = False) -> RunResult:
     """Build the models at T, validate the marts, publish; the run recorded in `audit.runs`.
     Raises UserError (published database untouched) on failure. `full_refresh` rebuilds the
-    incremental models from all the data known at T."""
+    incremental models from all the data known at T; `compacted` publishes a compacted copy
+    whatever its free space (forget.py)."""
     work = work_for(published)
     result = result or RunResult(run_id=_new_run_id(), as_of=as_of)
     result.as_of = as_of
@@ -211,7 +212,7 @@ def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = 
     except UserError as exc:
         _failed(work, result, exc)
         raise
-    _publish(work, published, result)
+    _publish(work, published, result, compacted)
     return result
 
 

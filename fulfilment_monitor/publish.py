@@ -68,14 +68,15 @@ def compact(path: Path) -> None:
         raise
 
 
-def publish(work: Path, published: Path, seal: Callable[[Path], None] | None = None) -> None:
+def publish(work: Path, published: Path, seal: Callable[[Path], None] | None = None, compacted: bool = False) -> None:
     """Copy `work` to `published` in one rename, after folding its write-ahead log into it, and
-    compacting it first when too much of it is free space.
+    compacting it first when too much of it is free space, or always when `compacted` (erased
+    data must not survive in a free block).
 
     `seal(copy)` may finish the copy before it is renamed (the run records itself published
     there). A copy that fails (a full disk, a kill) is removed: only a whole one is renamed.
     """
-    if _checkpoint(work) > MAX_FREE:
+    if _checkpoint(work) > MAX_FREE or compacted:
         compact(work)
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
