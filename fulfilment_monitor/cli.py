@@ -1,4 +1,5 @@
-"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, forget, bench.
+"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, forget,
+export-outreach, bench.
 
 Exit status 0 on success; 1 with a one-line reason on stderr on failure.
 """
@@ -87,6 +88,12 @@ def cmd_forget(args) -> None:
         print(line)
 
 
+def cmd_export_outreach(args) -> None:
+    from fulfilment_monitor.outreach_export import command
+
+    print(command(settings.database(args.db), args.out), file=sys.stderr if args.out is None else sys.stdout)
+
+
 def cmd_bench(args) -> None:
     from fulfilment_monitor.bench import command
 
@@ -134,6 +141,12 @@ def parser() -> argparse.ArgumentParser:
     forget.add_argument("--reason", required=True, help="why (the request's reference): kept in audit.erasures")
     forget.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
     forget.set_defaults(func=cmd_forget)
+
+    export = commands.add_parser("export-outreach",
+                                 help="the queue's sendable cases with each customer's address, for an outreach system")
+    export.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
+    export.add_argument("--out", type=Path, help="a CSV file, created owner-only (default: stdout)")
+    export.set_defaults(func=cmd_export_outreach)
 
     bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
     bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])

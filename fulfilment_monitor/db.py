@@ -39,6 +39,6 @@ def _refused(path: Path, exc: duckdb.IOException) -> UserError:
     return UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}")
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[tuple]:
     """Run a query and fetch it to the end (DuckDB 2.0 wants results drained)."""
     return con.execute(sql, params or []).fetchall()
