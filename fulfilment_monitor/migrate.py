@@ -26,6 +26,7 @@ import duckdb
 from fulfilment_monitor import db, private, redact, tables
 from fulfilment_monitor.feeds import FEEDS
 from fulfilment_monitor.publish import compact
+from fulfilment_monitor.text import quote_identifier
 
 PERSONAL = sorted({name for feed in FEEDS for name in feed.personal_columns})
 
@@ -75,7 +76,8 @@ def migrate(work: Path) -> bool:
             _move_raw(con)
             for schema, table, kind in holding:
                 if schema != "raw":
-                    con.sql(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} "{schema}"."{table}"')
+                    dropped = "VIEW" if kind == "VIEW" else "TABLE"
+                    con.sql(f"DROP {dropped} {quote_identifier(schema)}.{quote_identifier(table)}")
             _mask_quarantine(con)
             con.commit()
         except BaseException:

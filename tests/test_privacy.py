@@ -42,7 +42,8 @@ class Secrets:
         self.emails = {c["email"] for c in customers if "@" in (c.get("email") or "")}
         self.phones = {c["phone"] for c in customers if (c.get("phone") or "").startswith("+")}
         # A full name is found by its first two words together (a first name alone is allowed).
-        self.names = {" ".join(words[:2]) for c in customers if len(words := WORD.findall(c.get("full_name") or "")) > 1}
+        names = [WORD.findall(c.get("full_name") or "") for c in customers]
+        self.names = {" ".join(words[:2]) for words in names if len(words) > 1}
 
     def found_in(self, text: str) -> set[str]:
         tokens = set(re.split(r"[\s,;:\"'<>()\[\]{}|=]+", text))
@@ -58,10 +59,11 @@ def database_texts(path: Path) -> dict[str, list[str]]:
     """{schema.table.column: its distinct values as text} of every column of every table and view."""
     found = {}
     with db.connect(path, read_only=True) as con:
-        for schema, table, column in db.query(con, "SELECT table_schema, table_name, column_name FROM "
-                                                   "information_schema.columns WHERE table_catalog = current_database()"):
+        for schema, table, column in db.query(con, "SELECT table_schema, table_name, column_name FROM information_"
+                                                   "schema.columns WHERE table_catalog = current_database()"):
             found[f"{schema}.{table}.{column}"] = [v for (v,) in db.query(
-                con, f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL')]
+                con, f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{schema}"."{table}" '
+                     f'WHERE "{column}" IS NOT NULL')]
     return found
 
 
@@ -110,28 +112,37 @@ def latest_customers(landing: Path) -> dict[str, dict[str, str]]:
 
 # --- one run of everything, under a folder named with quotes ------------------------------------
 
+def csv_line(fields: list[str]) -> str:
+    return ",".join(f'"{f}"' if "," in f else f for f in fields)
+
+
 def plant_broken_customer_lines(landing: Path) -> None:
     """Four real customer records made unloadable in two drops (two each: within what the gate
-    tolerates): a comma in the name, no id, a bad timestamp, a name that is not UTF-8."""
+    tolerates): a comma in the name left unquoted, no id, a bad timestamp, a name not in UTF-8."""
     files = sorted(landing.glob("oms/*/customers.csv"))[2:4]
-    rows = [r for r in csv.reader(files[0].read_text(encoding="utf-8").splitlines()[1:])][:4]
-    line = lambda fields: ",".join(f'"{f}"' if "," in f else f for f in fields)  # noqa: E731
-    surname_first = [rows[0][0], rows[0][1].split()[-1] + ", " + rows[0][1].split()[0]] + rows[0][2:]
-    broken = [[line(surname_first).replace('"', "").encode(), line([""] + rows[1][1:]).encode()],
-              [line(rows[2][:-1] + ["yesterday 3pm"]).encode(),
-               line(rows[3][:1] + ["José Peña"] + rows[3][2:]).encode("latin-1")]]
+    rows = list(csv.reader(files[0].read_text(encoding="utf-8").splitlines()[1:]))[:4]
+    first, *_, last = rows[0][1].split()
+    broken = [[",".join([rows[0][0], f"{last}, {first}", *rows[0][2:]]).encode(),
+               csv_line(["", *rows[1][1:]]).encode()],
+              [csv_line([*rows[2][:-1], "yesterday 3pm"]).encode(),
+               csv_line([rows[3][0], "José Peña", *rows[3][2:]]).encode("latin-1")]]
     for path, lines in zip(files, broken):
         path.write_bytes(path.read_bytes() + b"\n".join(lines) + b"\n")
 
 
+def landing_of(root: Path) -> Path:
+    """Beside FOLDER: the landing zone's path reaches SQL through the reader, not this change."""
+    return root.parent / "landing"
+
+
 @pytest.fixture(scope="module")
 def site(generated, tmp_path_factory):
-    """(root, published, outputs): the generated landing zone with broken customer lines, run,
-    reported (--out and --send to a real SMTP server), a story told and the export written,
-    every command under FOLDER with the shared group set."""
+    """(root, published, outputs, group): the generated landing zone with broken customer lines,
+    run, reported (--out and --send to a real SMTP server), a story told and the export written,
+    every command's database under FOLDER, with the shared group set."""
     root = tmp_path_factory.mktemp("privacy") / FOLDER
     root.mkdir()
-    landing = root.parent / "landing"  # the landing zone's own path is the reader's (issue 20)
+    landing = landing_of(root)
     shutil.copytree(generated / "landing", landing)
     plant_broken_customer_lines(landing)
     published = root / "fulfilment.duckdb"
@@ -150,10 +161,6 @@ def site(generated, tmp_path_factory):
         outputs["export"] = cli("export-outreach", "--db", str(published), "--out", str(root / "outreach.csv"))
     outputs["mail"] = inbox.messages
     return root, published, outputs, group
-
-
-def landing_of(root: Path) -> Path:
-    return root.parent / "landing"
 
 
 @pytest.fixture(scope="module")
