@@ -125,11 +125,11 @@ def phase_report(published: Path, as_of: dt.datetime, out: Path) -> str:
 
 def _count_records(con, paths: list[str], csv: bool) -> int:
     """Records DuckDB reads from `paths`, those it rejects included (a blank JSON line is none)."""
-    reader = (f"read_csv({paths}, all_varchar=true, header=true, store_rejects=true)" if csv
-              else f"read_csv({paths}, columns={{'line': 'VARCHAR'}}, header=false, delim=E'\\x1f', "
-                   f"quote='', escape='', store_rejects=true)")
+    reader = ("read_csv($paths, all_varchar=true, header=true, store_rejects=true)" if csv
+              else "read_csv($paths, columns={'line': 'VARCHAR'}, header=false, delim=E'\\x1f', "
+                   "quote='', escape='', store_rejects=true)")
     records = "true" if csv else "trim(line) <> ''"
-    total = con.sql(f"SELECT count(*) FROM {reader} WHERE {records}").fetchall()[0][0]
+    total = con.execute(f"SELECT count(*) FROM {reader} WHERE {records}", {"paths": paths}).fetchall()[0][0]
     total += con.sql("SELECT count(DISTINCT (scan_id, file_id, line)) FROM reject_errors").fetchall()[0][0]
     con.sql("DELETE FROM reject_errors; DELETE FROM reject_scans")
     return total

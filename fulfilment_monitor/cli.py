@@ -1,4 +1,5 @@
-"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, bench.
+"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, forget,
+export-outreach, bench.
 
 Exit status 0 on success; 1 with a one-line reason on stderr on failure.
 """
@@ -80,6 +81,19 @@ def cmd_story(args) -> None:
             as_json_output=args.json)
 
 
+def cmd_forget(args) -> None:
+    from fulfilment_monitor.forget import forget
+
+    for line in forget(settings.database(args.db), args.customer_id, args.reason):
+        print(line)
+
+
+def cmd_export_outreach(args) -> None:
+    from fulfilment_monitor.outreach_export import command
+
+    print(command(settings.database(args.db), args.out), file=sys.stderr if args.out is None else sys.stdout)
+
+
 def cmd_bench(args) -> None:
     from fulfilment_monitor.bench import command
 
@@ -121,6 +135,18 @@ def parser() -> argparse.ArgumentParser:
     story.add_argument("--as-of", help="tell the story up to this time (default: the published run's T)")
     story.add_argument("--json", action="store_true", help="the story as JSON, for other tools")
     story.set_defaults(func=cmd_story)
+
+    forget = commands.add_parser("forget", help="erase a customer's name, email and phone everywhere, for good")
+    forget.add_argument("customer_id", help="the customer's id (as the OMS writes it)")
+    forget.add_argument("--reason", required=True, help="why (the request's reference): kept in audit.erasures")
+    forget.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
+    forget.set_defaults(func=cmd_forget)
+
+    export = commands.add_parser("export-outreach",
+                                 help="the queue's sendable cases with each customer's address, for an outreach system")
+    export.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
+    export.add_argument("--out", type=Path, help="a CSV file, created owner-only (default: stdout)")
+    export.set_defaults(func=cmd_export_outreach)
 
     bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
     bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])

@@ -1,4 +1,8 @@
-"""Opening DuckDB files: UTC sessions, and a clear error when another writer holds the lock."""
+"""Opening DuckDB files: UTC sessions, and a clear error when another writer holds the lock.
+
+A file's path reaches DuckDB as a bound parameter (ATTACH takes one), never spliced into SQL:
+a folder may be named `it's a "db" dir`.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,12 +21,24 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         con = duckdb.connect(str(path), read_only=read_only)
         con.sql("SET TimeZone = 'UTC'")
     except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise UserError(f"database {path} is locked by another writer; try again when it ends") from None
-        raise UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+        raise _refused(path, exc) from None
     return con
 
 
-def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+def attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, read_only: bool = False) -> None:
+    """Attach the database file `path` to `con` as `alias` (one of the pipeline's own names)."""
+    try:
+        con.execute(f"ATTACH ? AS {alias}{' (READ_ONLY)' if read_only else ''}", [str(path)])
+    except duckdb.IOException as exc:
+        raise _refused(path, exc) from None
+
+
+def _refused(path: Path, exc: duckdb.IOException) -> UserError:
+    if "lock" in str(exc).lower():
+        return UserError(f"database {path} is locked by another writer; try again when it ends")
+    return UserError(f"cannot open database {path}: {str(exc).splitlines()[0]}")
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> list[tuple]:
     """Run a query and fetch it to the end (DuckDB 2.0 wants results drained)."""
     return con.execute(sql, params or []).fetchall()

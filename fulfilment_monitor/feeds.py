@@ -4,7 +4,9 @@ The loader builds its row checks from these declarations (a value breaking them 
 quarantined), the data-quality gate the measures its expectations judge (a value breaking
 a `pattern`, `min_value`, `known` or `required_when` is loaded and counted), and the
 generator its file layouts, so a feed's format lives in one place
-(``shared/spec/source-feeds.md``).
+(``shared/spec/source-feeds.md``). A `personal` column (a name, an email address, a phone
+number) says where a value may go: what `raw` keeps, what the private file keeps and what
+quarantine masks all follow from it.
 """
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ class Column:
     min_value: float | None = None  # a number should not be below it
     known: tuple[str, ...] = ()  # values known today; others are kept and flagged
     required_when: tuple[str, tuple[str, ...]] | None = None  # (column, values): set on those rows
+    # A name, email address or phone number: kept only in the owner-only private file
+    # (private.py), never in `raw`, masked in quarantine (redact.py).
+    personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class FeedFile:
     key_unique_in_drop: bool = True  # contractor event ids repeat by design
     # (column, raw table): rows should point at a row of that file in the same drop
     same_drop_reference: tuple[str, str] | None = None
+    # A file with personal columns: the column naming whose data a record holds (what `forget`
+    # is given), and what `raw` keeps of the personal columns, made at load: (column, SQL).
+    person: str | None = None
+    derived: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_csv(self) -> bool:
@@ -59,6 +68,20 @@ class FeedFile:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def personal_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.personal]
+
+    @property
+    def raw_columns(self) -> list[str]:
+        """The columns of `raw.<table>`: the declared ones but the personal, then the derived."""
+        return [c.name for c in self.columns if not c.personal] + [name for name, _ in self.derived]
+
+    @property
+    def private_columns(self) -> list[str]:
+        """The columns of the private file's table: the key and the personal columns."""
+        return [c.name for c in self.columns if c.personal or c.name in self.key]
 
 
 def _c(name, kind=TEXT, nullable=False, values=(), positive=False, **measured) -> Column:
@@ -83,12 +106,16 @@ SEVERITIES = tuple(r["severity"] for r in sorted(reference("severities"), key=la
 CONTACT_CHANNELS = ("phone", "email", "sms", "whatsapp", "chat", "social", "store")
 INITIATORS = ("customer", "contractor", "retailer")
 
+# What `raw` keeps of a customer's full name: its first word, the name the outreach context and
+# the story greet them by (the only part of a name the analysts' database holds).
+FIRST_NAME = ("first_name", r"nullif(regexp_extract(full_name, '^\s*(\S+)', 1), '')")
+
 FEEDS: tuple[FeedFile, ...] = (
     FeedFile("oms", "customers.csv", "oms_customers", (
         _c("customer_id"),
-        _c("full_name"),
-        _c("email", nullable=True, pattern=r"[^@\s]+@[^@\s]+"),
-        _c("phone", nullable=True, pattern=r"\+[1-9][0-9]{1,14}"),  # E.164
+        _c("full_name", personal=True),
+        _c("email", nullable=True, pattern=r"[^@\s]+@[^@\s]+", personal=True),
+        _c("phone", nullable=True, pattern=r"\+[1-9][0-9]{1,14}", personal=True),  # E.164
         _c("timezone", nullable=True),
         _c("preferred_channel", nullable=True, values=CHANNELS),
         _c("consent_email", BOOL),
@@ -97,7 +124,7 @@ FEEDS: tuple[FeedFile, ...] = (
         _c("consent_whatsapp", BOOL),
         _c("marketing_opt_in", BOOL),
         _c("updated_at", TIMESTAMP),
-    ), key=("customer_id", "updated_at")),
+    ), key=("customer_id", "updated_at"), person="customer_id", derived=(FIRST_NAME,)),
     FeedFile("oms", "orders.csv", "oms_orders", (
         _c("order_id"),
         _c("customer_id"),

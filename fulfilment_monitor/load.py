@@ -14,13 +14,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 import duckdb
 import pyarrow as pa
 
-from fulfilment_monitor import ledger, tables
+from fulfilment_monitor import ledger, private, redact, tables
 from fulfilment_monitor.feeds import FEEDS, FeedFile, files_of
 from fulfilment_monitor.landing import Drop, regular_file_inside
 from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
@@ -189,8 +190,9 @@ def _judge(con: duckdb.DuckDBPyConnection, batch: Batch, gate: Gate | None) -> N
         result.status = "rejected" if result.problems else "loaded"
 
 
-def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
-    """The accepted drops' good rows to raw, with their lineage, and their bad rows to quarantine."""
+@contextmanager
+def _lineage(con: duckdb.DuckDBPyConnection, batch: Batch):
+    """`batch_lineage`: the load, drop and file of each file id of the accepted drops."""
     owners = [(file_id, r, f) for file_id, (r, f) in batch.files.items() if r.status == "loaded"]
     con.register("batch_lineage", pa.table({
         "_file_id": pa.array([i for i, _, _ in owners], pa.int32()),
@@ -199,17 +201,38 @@ def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) 
         "_extract_date": pa.array([r.drop.extract_date for _, r, _ in owners], pa.date32()),
         "_file": [f.feed.file for _, _, f in owners]}))
     try:
-        for table, records in batch.records.items():
-            columns = ", ".join(next(f for f in FEEDS if f.table == table).column_names)
-            con.execute(f"""INSERT INTO raw.{table}
-                            SELECT {columns}, l._load_id, l._source, l._extract_date, l._file, c._line_no, ?
-                            FROM ({records.read.accepted(records.good())}) AS c
-                            JOIN batch_lineage AS l USING (_file_id)""", [now])
-            con.execute(f"""INSERT INTO quarantine.rows
-                            SELECT l._load_id, l._source, l._extract_date, l._file, c._line_no, c._raw, c._reason, ?
-                            FROM ({records.bad()}) AS c JOIN batch_lineage AS l USING (_file_id)""", [now])
+        yield
     finally:
         con.unregister("batch_lineage")
+
+
+def _accepted(records: FeedRecords) -> str:
+    """SQL: the good records of the accepted drops, with their lineage."""
+    return f"""SELECT c.*, l._load_id, l._source, l._extract_date, l._file
+               FROM ({records.read.accepted(records.good())}) AS c JOIN batch_lineage AS l USING (_file_id)"""
+
+
+def _raw_value(feed: FeedFile, column: str) -> str:
+    """SQL: a raw column's value; a derived one (a first name) is null for an erased customer."""
+    derived = dict(feed.derived)
+    if column not in derived:
+        return column
+    return f"CASE WHEN {feed.person} IN ({tables.ERASED}) THEN NULL ELSE {derived[column]} END"
+
+
+def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
+    """The accepted drops' good rows to raw, with their lineage, but their personal fields (written
+    to the private file first), and their bad rows to quarantine, personal data masked."""
+    for table, records in batch.records.items():
+        feed = records.read.feed
+        columns = ", ".join(_raw_value(feed, c) for c in feed.raw_columns)
+        con.execute(f"""INSERT INTO raw.{table}
+                        SELECT {columns}, _load_id, _source, _extract_date, _file, _line_no, ?
+                        FROM ({_accepted(records)})""", [now])
+        con.execute(f"""INSERT INTO quarantine.rows
+                        SELECT l._load_id, l._source, l._extract_date, l._file, c._line_no,
+                               masked_record(?, c._raw), masked_text(c._reason), ?
+                        FROM ({records.bad()}) AS c JOIN batch_lineage AS l USING (_file_id)""", [table, now])
 
 
 def _write_ledger(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
@@ -219,17 +242,23 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime
 
 
 def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
-    """One transaction: the accepted drops' rows, and every drop's ledger entries and checks.
-    Rows carry their line, so their order in `raw` is free: DuckDB may then insert in parallel."""
+    """The accepted drops' personal fields to the private file (private.write: its own
+    transaction, first), then one transaction: the accepted drops' rows, and every drop's
+    ledger entries and checks. Rows carry their line, so their order in `raw` is free: DuckDB
+    may then insert in parallel."""
     con.sql("SET preserve_insertion_order = false")
-    con.begin()
     try:
-        _write_rows(con, batch, now)
-        _write_ledger(con, batch, now)
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with _lineage(con, batch):
+            private.write(con, {r.read.feed: _accepted(r) for r in batch.records.values() if r.read.feed.person}, now)
+            redact.register(con)  # outside the transaction: a rollback would forget the functions
+            con.begin()
+            try:
+                _write_rows(con, batch, now)
+                _write_ledger(con, batch, now)
+                con.commit()
+            except BaseException:
+                con.rollback()
+                raise
     finally:
         con.sql("RESET preserve_insertion_order")
 

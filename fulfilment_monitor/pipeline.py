@@ -6,8 +6,9 @@
   database, recording the run in `audit.runs`;
 - `run` (the CLI's `run`) is the two, in one process, recorded as one run.
 
-Everything writes to the work database; analysts only ever see the published copy, which
-changes in one atomic rename and only after a run that loaded, built and validated cleanly.
+Everything writes to the work database (and customers' personal data to the private file
+beside it), owner-only; analysts only ever see the published copy, which changes in one atomic
+rename and only after a run that loaded, built and validated cleanly.
 """
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from fulfilment_monitor import access, tables, transform
 from fulfilment_monitor import db as database
-from fulfilment_monitor import tables, transform
 from fulfilment_monitor.errors import DropRejected, UserError, describe_os_error
 from fulfilment_monitor.landing import Drop, Landing, scan
 from fulfilment_monitor.load import DropResult, load_drops
+from fulfilment_monitor.migrate import migrate
 from fulfilment_monitor.publish import bootstrap_work, publish
-from fulfilment_monitor.settings import end_of, work_db_for
+from fulfilment_monitor.settings import end_of, private_db_for, work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.mart_gate import validate_marts
 from fulfilment_monitor.validation.page import write_page, write_page_for
@@ -53,10 +55,13 @@ def _refuse_folder(published: Path) -> None:
 
 
 def work_for(published: Path) -> Path:
-    """The work database behind `published`, rebuilt from it when lost."""
+    """The work database behind `published`, rebuilt from it when lost, owner-only, and brought up
+    to date when an older version made it (migrate.py)."""
     _refuse_folder(published)
     work = work_db_for(published)
     bootstrap_work(work, published)
+    access.keep_private(work, private_db_for(work))
+    migrate(work)
     return work
 
 
@@ -108,6 +113,7 @@ def blocked(results: list[DropResult]) -> str | None:
             f"(new content in the same folder is loaded by the next run)")
 
 
+@access.owner_only()
 def ingest(landing: Path, published: Path, until: dt.date | None = None, sources: tuple[str, ...] | None = None,
            found: Landing | None = None, results: list[DropResult] | None = None) -> list[DropResult]:
     """Load the new drops (up to `until`, of `sources`) into the work database behind `published`.
@@ -173,11 +179,11 @@ def _build_and_check(work: Path, result: RunResult, full_refresh: bool) -> None:
         raise UserError("mart validation failed, previous database kept: " + "; ".join(problems[:3]))
 
 
-def _publish(work: Path, published: Path, result: RunResult) -> None:
+def _publish(work: Path, published: Path, result: RunResult, compacted: bool) -> None:
     # Recorded as published in the copy only, before it is renamed; here once it was.
     _record_run(work, result, "publishing", None)
     try:
-        publish(work, published, seal=lambda copy: _mark(copy, result.run_id, "published"))
+        publish(work, published, seal=lambda copy: _mark(copy, result.run_id, "published"), compacted=compacted)
     except OSError as exc:
         reason = describe_os_error(exc)
         _mark(work, result.run_id, "failed", f"publishing failed: {reason}")
@@ -190,11 +196,13 @@ def _failed(work: Path, result: RunResult, exc: UserError) -> None:
     write_page(work)  # what rejected the drop or blocked publishing, for a person to read
 
 
+@access.owner_only()
 def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = False,
-                      result: RunResult | None = None) -> RunResult:
+                      result: RunResult | None = None, compacted: bool = False) -> RunResult:
     """Build the models at T, validate the marts, publish; the run recorded in `audit.runs`.
     Raises UserError (published database untouched) on failure. `full_refresh` rebuilds the
-    incremental models from all the data known at T."""
+    incremental models from all the data known at T; `compacted` publishes a compacted copy
+    whatever its free space (forget.py)."""
     work = work_for(published)
     result = result or RunResult(run_id=_new_run_id(), as_of=as_of)
     result.as_of = as_of
@@ -204,7 +212,7 @@ def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = 
     except UserError as exc:
         _failed(work, result, exc)
         raise
-    _publish(work, published, result)
+    _publish(work, published, result, compacted)
     return result
 
 
@@ -231,6 +239,7 @@ def default_as_of(work: Path) -> dt.datetime:
     return end_of(latest)
 
 
+@access.owner_only()
 def run(landing: Path, published: Path, as_of: dt.datetime | None = None, full_refresh: bool = False) -> RunResult:
     """The whole nightly job in one process: ingest every source, then build and publish at T
     (`as_of`, by default the end of the latest extract date loaded). Raises UserError

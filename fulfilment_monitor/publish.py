@@ -19,7 +19,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from fulfilment_monitor import db
+from fulfilment_monitor import access, db
+from fulfilment_monitor.text import quote_identifier
 
 # Share of the work database's blocks that may be free before publishing compacts it.
 MAX_FREE = 0.10
@@ -46,36 +47,42 @@ def _fsync(path: Path) -> None:
         os.close(handle)
 
 
-def compact(work: Path) -> None:
-    """Rewrite the work database into a fresh file holding only its data (COPY FROM DATABASE)."""
-    fresh = work.with_name(f".{work.name}.compacting")
+def compact(path: Path) -> None:
+    """Rewrite a database into a fresh file holding only its data (COPY FROM DATABASE): the
+    blocks of what was dropped, deleted or rewritten, free but never zeroed, are gone with the
+    old file."""
+    fresh = path.with_name(f".{path.name}.compacting")
     fresh.unlink(missing_ok=True)
     try:
-        with db.connect(work) as con:
+        # Opened through db.connect: dbt's in-process adapter may still hold the file open, and
+        # only the same database instance may open it again. The fresh file's path is bound.
+        with db.connect(path) as con:
             source = db.query(con, "SELECT current_database()")[0][0]
-            con.execute(f"ATTACH '{fresh}' AS compacted")
-            con.sql(f'COPY FROM DATABASE "{source}" TO compacted')
+            db.attach(con, fresh, "compacted")
+            con.sql(f"COPY FROM DATABASE {quote_identifier(source)} TO compacted")
             con.sql("DETACH compacted")
         _fsync(fresh)
-        os.replace(fresh, work)
+        os.replace(fresh, path)
     except BaseException:
-        fresh.unlink(missing_ok=True)  # a full disk or a kill leaves the work database as it was
+        fresh.unlink(missing_ok=True)  # a full disk or a kill leaves the database as it was
         raise
 
 
-def publish(work: Path, published: Path, seal: Callable[[Path], None] | None = None) -> None:
+def publish(work: Path, published: Path, seal: Callable[[Path], None] | None = None, compacted: bool = False) -> None:
     """Copy `work` to `published` in one rename, after folding its write-ahead log into it, and
-    compacting it first when too much of it is free space.
+    compacting it first when too much of it is free space, or always when `compacted` (erased
+    data must not survive in a free block).
 
     `seal(copy)` may finish the copy before it is renamed (the run records itself published
     there). A copy that fails (a full disk, a kill) is removed: only a whole one is renamed.
     """
-    if _checkpoint(work) > MAX_FREE:
+    if _checkpoint(work) > MAX_FREE or compacted:
         compact(work)
     published.parent.mkdir(parents=True, exist_ok=True)
     staging = published.with_name(f".{published.name}.publishing")
     try:
         shutil.copyfile(work, staging)
+        access.share(staging)  # analysts' and ops' group, never everyone's: before it is in place
         if seal is not None:
             seal(staging)
         _fsync(staging)

@@ -13,11 +13,12 @@ Two kinds of place:
   under one root, `$FULFILMENT_ROOT`, by default the current directory (the repository's
   folder for `make run` and the tests).
 
-Also here: how a run's reference time T is read, and the work database's name.
+Also here: how a run's reference time T is read, and the work and private databases' names.
 """
 from __future__ import annotations
 
 import datetime as dt
+import grp
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -62,6 +63,9 @@ ALERT_TO = _s("FULFILMENT_ALERT_TO", "fulfilment-ops@localhost",
 RETRY_DELAY = _s("FULFILMENT_RETRY_DELAY_SECONDS", "60",
                  "the DAG's first retry delay (doubling up to 20 minutes)")
 DEBUG = _s("FULFILMENT_DEBUG", "false", "`true`: a failing command shows its traceback, not only its one line")
+SHARED_GROUP = _s("FULFILMENT_SHARED_GROUP", "none (the owner's group)",
+                  "group (name or id) of analysts and ops: the published database, reports, outbox and "
+                  "data-quality page are created 0640 in it; the work and private databases stay owner-only")
 
 GATE_PREFIX = "FULFILMENT_GATE_"
 
@@ -92,7 +96,7 @@ GATE_SETTINGS = tuple(_s(GATE_PREFIX + f.name.upper(), str(f.default), f.metadat
 SETTINGS: tuple[Setting, ...] = (
     ROOT_SETTING, LANDING, DB, DBT_THREADS,
     SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_SSL, SMTP_TIMEOUT,
-    REPORT_FROM, REPORT_TO, ALERT_FROM, ALERT_TO, RETRY_DELAY, DEBUG,
+    REPORT_FROM, REPORT_TO, ALERT_FROM, ALERT_TO, RETRY_DELAY, DEBUG, SHARED_GROUP,
     *GATE_SETTINGS,
 )
 
@@ -159,6 +163,26 @@ def database(value: str | os.PathLike | None = None, environ: Mapping[str, str] 
 def work_db_for(published: Path) -> Path:
     """The private database the pipeline writes; analysts only ever see the published copy."""
     return published.with_name(published.stem + ".work" + (published.suffix or ".duckdb"))
+
+
+def shared_group(environ: Mapping[str, str] | None = None) -> int | None:
+    """The group id the shared files are given, or None (they keep the owner's group)."""
+    value = _read(SHARED_GROUP, environ)
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        return grp.getgrnam(value).gr_gid
+    except KeyError:
+        raise UserError(f"{SHARED_GROUP.env}={value!r}: no such group") from None
+
+
+def private_db_for(work: Path) -> Path:
+    """The owner-only file of customers' names, emails and phones beside the work database
+    `work` (`f.work.duckdb` -> `f.private.duckdb`); never published."""
+    return work.with_name(work.stem.removesuffix(".work") + ".private" + (work.suffix or ".duckdb"))
 
 
 # --- the pipeline ------------------------------------------------------------------------------

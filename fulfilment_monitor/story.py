@@ -81,7 +81,7 @@ def read(con: duckdb.DuckDBPyConnection, order_id: str, as_of: dt.datetime | Non
         raise UserError(f"nothing was known about order {order_id!r} by {iso(as_of)}")
     order = one(con, """
         SELECT v.customer_id, v.sales_channel, v.store_id, v.placed_at, v.promised_date, v.order_status,
-               nullif(split_part(trim(c.full_name), ' ', 1), '') AS first_name, c.timezone
+               c.first_name, c.timezone
         FROM staging.stg_oms__order_versions AS v
         LEFT JOIN staging.stg_oms__customers AS c USING (customer_id)
         WHERE v.order_id = $order_id AND v.valid_from <= $as_of

@@ -1,17 +1,24 @@
 """The tables the pipeline writes itself (dbt owns the rest), declared in one place.
 
-- `raw.<feed table>`: each feed's declared columns (feeds.py) and the row's lineage;
-- `quarantine.rows`: every record not loaded, with its reason;
+In the work database (published as it is):
+
+- `raw.<feed table>`: each feed's declared columns but the personal ones, what is derived from
+  them (feeds.py: a customer's first name), and the row's lineage;
+- `quarantine.rows`: every record not loaded, with its reason, personal fields masked;
 - `audit.drops`, `audit.drop_files`: the load ledger (ledger.py);
 - `audit.validations`: every checked expectation (validation/store.py);
 - `audit.runs`: every run, failed ones included (pipeline.py);
-- `audit.source_freshness`: `dbt source freshness` of each feed at each T (transform.py).
+- `audit.source_freshness`: `dbt source freshness` of each feed at each T (transform.py);
+- `audit.erasures`: every `forget` of a customer (forget.py), without the erased data.
+
+In the private file beside it (private.py), never published: `<feed table>` of each feed with
+personal columns, its key and personal columns with the row's lineage.
 """
 from __future__ import annotations
 
 import duckdb
 
-from fulfilment_monitor.feeds import FEEDS, SQL_TYPES
+from fulfilment_monitor.feeds import FEEDS, SQL_TYPES, FeedFile
 
 LINEAGE_COLUMNS = """
     _load_id VARCHAR NOT NULL,
@@ -48,7 +55,17 @@ TABLES = {
     "audit.source_freshness": """
         source VARCHAR NOT NULL, as_of TIMESTAMPTZ NOT NULL, latest_loaded_at TIMESTAMPTZ,
         age_seconds DOUBLE, status VARCHAR NOT NULL, PRIMARY KEY (source, as_of)""",
+    "audit.erasures": """
+        customer_id VARCHAR NOT NULL, erased_at TIMESTAMPTZ NOT NULL, reason VARCHAR NOT NULL""",
 }
+ERASED = "SELECT customer_id FROM audit.erasures"  # the customers whose personal data must not come back
+
+PRIVATE_FEEDS = tuple(f for f in FEEDS if f.personal_columns)
+
+
+def _columns(feed: FeedFile, names: list[str]) -> str:
+    types = {c.name: SQL_TYPES[c.kind] for c in feed.columns}
+    return ",\n    ".join(f"{name} {types.get(name, 'VARCHAR')}" for name in names)  # derived: text
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:
@@ -56,7 +73,14 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
     for schema in ("raw", "quarantine", "audit"):
         con.sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for feed in FEEDS:
-        columns = ",\n    ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in feed.columns)
-        con.sql(f"CREATE TABLE IF NOT EXISTS raw.{feed.table} (\n    {columns},{LINEAGE_COLUMNS}\n)")
+        con.sql(f"CREATE TABLE IF NOT EXISTS raw.{feed.table} (\n    {_columns(feed, feed.raw_columns)},"
+                f"{LINEAGE_COLUMNS}\n)")
     for table, columns in TABLES.items():
         con.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+
+def ensure_private(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
+    """Create the private file's tables (attached to `con` as `catalog`) it does not have yet."""
+    for feed in PRIVATE_FEEDS:
+        con.sql(f"CREATE TABLE IF NOT EXISTS {catalog}.main.{feed.table} (\n    "
+                f"{_columns(feed, feed.private_columns)},{LINEAGE_COLUMNS}\n)")

@@ -65,8 +65,10 @@ def full_refresh_reason(db: Path, as_of: dt.datetime, models: list[tuple[str, st
 
     An incremental run can only add what became known since each model's last build: a T
     before a model's last build (a backfill) would have to forget rows, a table without build
-    state (built before it was incremental) has nothing to add to, and a load the ledger no
-    longer holds as loaded would have to be taken out.
+    state (built before it was incremental) has nothing to add to, a model missing beside built
+    ones (dropped, as migrate.py drops what held personal data) would tell every model after it
+    that all its rows changed, and a load the ledger no longer holds as loaded would have to be
+    taken out.
     """
     with database.connect(db) as con:
         existing = set(database.query(con, "SELECT table_schema, table_name FROM information_schema.tables "
@@ -74,6 +76,9 @@ def full_refresh_reason(db: Path, as_of: dt.datetime, models: list[tuple[str, st
         built = [table for schema, table in models if (schema, table) in existing]
         if not built:
             return None  # the first build creates them
+        missing = [table for schema, table in models if (schema, table) not in existing]
+        if missing:
+            return f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''} not built"
         has_state = ("staging", "incremental_state") in existing
         state = dict(database.query(con, f"SELECT model, as_of FROM {STATE}")) if has_state else {}
         stateless = [table for table in built if table not in state]

@@ -6,6 +6,7 @@ data sets every module shares (session fixtures: made once, read-only, copy befo
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import email
 import email.policy
@@ -94,6 +95,16 @@ def is_alert(message) -> bool:
     return message["Subject"].startswith("[fulfilment_monitor]") and " failed for " in message["Subject"]
 
 
+def landing_customers(landing: Path) -> list[dict[str, str]]:
+    """Every record of every customers.csv in a landing zone, as Python's csv module reads it
+    (bytes that are not UTF-8 replaced): the names, emails and phones the pipeline was given."""
+    found = []
+    for path in sorted(landing.glob("oms/*/customers.csv")):
+        with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+            found += list(csv.DictReader(handle))
+    return found
+
+
 @pytest.fixture
 def con(tmp_path: Path):
     """A fresh work database with the loader's schema."""
@@ -146,11 +157,11 @@ def sample_run(tmp_path_factory) -> tuple[Path, Path, str]:
 
 
 def copy_published(published: Path, folder: Path) -> Path:
-    """A private copy of a published database and its work database, free to run again on."""
-    from fulfilment_monitor.settings import work_db_for
+    """A private copy of a published database, its work database and private file, free to run again on."""
+    from fulfilment_monitor.settings import private_db_for, work_db_for
 
     folder.mkdir(parents=True, exist_ok=True)
-    for path in (published, work_db_for(published)):
+    for path in (published, work_db_for(published), private_db_for(work_db_for(published))):
         if path.exists():
             shutil.copyfile(path, folder / path.name)
     return folder / published.name

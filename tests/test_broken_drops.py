@@ -99,7 +99,7 @@ def baseline(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def site(baseline, tmp_path) -> Path:
-    for name in ("landing", "analysts.duckdb", "analysts.work.duckdb"):
+    for name in ("landing", "analysts.duckdb", "analysts.work.duckdb", "analysts.private.duckdb"):
         source = baseline / name
         (shutil.copytree if source.is_dir() else shutil.copy2)(source, tmp_path / name)
     return tmp_path

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from fulfilment_monitor import db, pipeline
 from fulfilment_monitor.publish import publish
 from fulfilment_monitor.settings import work_db_for
@@ -37,8 +39,11 @@ def test_a_reader_of_the_published_file_keeps_reading_it_across_a_publish(tmp_pa
     assert not list(tmp_path.glob(".*publishing*")), "nothing is left half-written"
 
 
-def test_free_space_of_the_work_database_is_not_published(tmp_path):
-    work, published = tmp_path / "f.work.duckdb", tmp_path / "f.duckdb"
+# Compacting attaches a fresh file: its path is bound, the database's name quoted, never spliced.
+@pytest.mark.parametrize("folder, name", [("plain", "f"), ('it\'s a "db" dir', 'it\'s "f"')])
+def test_free_space_of_the_work_database_is_not_published(tmp_path, folder, name):
+    (tmp_path / folder).mkdir()
+    work, published = tmp_path / folder / f"{name}.work.duckdb", tmp_path / folder / f"{name}.duckdb"
     # The old version of a rebuilt table, freed in the middle of the file (a freed tail is truncated).
     write(work, "CREATE SCHEMA marts; CREATE TABLE marts.rebuilt AS SELECT range AS id, md5(range::VARCHAR) AS h "
                 "FROM range(2000000)")

@@ -164,7 +164,8 @@ BROKEN_RUN = textwrap.dedent("""
     import sys
     from fulfilment_monitor import cli, pipeline
     def broken(*args, **kwargs):
-        raise ZeroDivisionError("a bug of ours, with a customer's jane.doe@example.com in it " + "x" * 200)
+        raise ZeroDivisionError("a bug of ours, with a customer's jane.doe@example.com and +44 7700 900123 in it "
+                                + "x" * 200)
     pipeline.run = broken
     raise SystemExit(cli.main(sys.argv[1:]))
 """)
@@ -174,7 +175,8 @@ def test_an_unexpected_failure_is_one_line_and_debug_shows_the_traceback(site):
     args = [sys.executable, "-c", BROKEN_RUN, "run", "--landing", str(site / "landing"),
             "--db", str(site / "analysts.duckdb")]
     ran = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert_one_line_failure(ran, "unexpected ZeroDivisionError", "FULFILMENT_DEBUG=1")
+    assert_one_line_failure(ran, "unexpected ZeroDivisionError", "FULFILMENT_DEBUG=1", "with a customer's [email] and [phone]")
+    assert "jane.doe" not in ran.stderr and "7700" not in ran.stderr, "the address and the phone are masked"
     assert len(ran.stderr) < 200, "the message is cut short"
     debug = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300,
                            env={**os.environ, "FULFILMENT_DEBUG": "1"})

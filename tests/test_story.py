@@ -3,7 +3,8 @@ tells it, every feed row of every order in the timeline (nothing dropped, nothin
 effort, the `story` command and the outreach context, and no customer data beyond a first name.
 
 One generated landing zone and one real pipeline run (module fixture). Expected values come from
-the generator's truth (truth/stories.csv, truth/exceptions.csv), from the feeds as loaded (raw.*),
+the generator's truth (truth/stories.csv, truth/exceptions.csv), from the feeds as loaded (raw.*;
+the customers' names, emails and phones from the landing zone's files),
 or from the founding story as scenarios/founding.py writes it by hand - never from the models.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import cli
+from conftest import cli, landing_customers
 from fulfilment_monitor import db, pipeline, story
 from fulfilment_monitor.report import command as report_command
 from fulfilment_monitor.settings import parse_as_of
@@ -195,14 +196,14 @@ def test_what_the_monitor_tells_is_what_it_found(published):
 
 # --- no customer data beyond a first name --------------------------------------------------------
 
-def customers(published: Path) -> dict[str, tuple[str, list[str]]]:
-    """customer_id -> (first name, [surname, email, phone, ...]: what must never be shown)."""
+def customers(generated) -> dict[str, tuple[str, list[str]]]:
+    """customer_id -> (first name, [surname, email, phone, ...]: what must never be shown), from
+    the landing zone's customers files."""
     found = {}
-    for customer_id, full_name, email, phone in select(published, """
-            SELECT DISTINCT customer_id, full_name, email, phone FROM raw.oms_customers"""):
-        first, _, surname = full_name.strip().partition(" ")
-        secret = found.setdefault(customer_id, (first, []))[1]
-        secret += [s for s in (surname, email, phone) if s]
+    for row in landing_customers(generated[0] / "landing"):
+        first, _, surname = row["full_name"].strip().partition(" ")
+        secret = found.setdefault(row["customer_id"], (first, []))[1]
+        secret += [s for s in (surname, row["email"], row["phone"]) if s]
     return found
 
 
@@ -211,8 +212,8 @@ def leaks(text: str, secrets: list[str]) -> list[str]:
     return found + (["an email address"] if EMAIL.search(text) else []) + (["a phone number"] if PHONE.search(text) else [])
 
 
-def test_no_customer_data_in_the_timeline_or_the_context(published):
-    people = customers(published)
+def test_no_customer_data_in_the_timeline_or_the_context(generated, published):
+    people = customers(generated)
     texts = defaultdict(list)
     for customer_id, text in select(published, "SELECT customer_id, summary FROM marts.fct_order_timeline "
                                                "UNION ALL SELECT customer_id, context FROM marts.fct_outreach_queue"):
@@ -226,10 +227,10 @@ def test_no_customer_data_in_the_timeline_or_the_context(published):
     assert named and all("has " in t for t in named), "only the context names the customer, by first name"
 
 
-def test_no_customer_data_in_the_story(published, founding):
+def test_no_customer_data_in_the_story(generated, published, founding):
     ((customer_id,),) = select(published, "SELECT customer_id FROM intermediate.int_orders WHERE order_id = ?",
                                [founding])
-    first, secrets = customers(published)[customer_id]
+    first, secrets = customers(generated)[customer_id]
     for args in ([], ["--json"]):
         shown = cli("story", founding, "--db", str(published), *args)
         assert shown.returncode == 0, shown.stderr

@@ -1,5 +1,6 @@
 -- Grain: one row per customer, the OMS row with the latest updated_at known at T.
--- A time zone that is not a valid IANA name is treated as unknown (null).
+-- A time zone that is not a valid IANA name is treated as unknown (null). The first name is the
+-- only part of a name the loader keeps in raw (full names, emails and phones are in the private file).
 -- Incremental (macros/incremental.sql): a run recomputes the customers that gained a known row.
 {{ config(unique_key='customer_id', pre_hook="{{ collect_touched(keys_newly_known('oms_customers', 'customer_id', instant('updated_at')), 'customer_id') }}") }}
 with known as (
@@ -12,9 +13,7 @@ with known as (
 )
 select
     customer_id,
-    full_name,
-    email,
-    phone,
+    first_name,
     case when timezone in (select name from pg_timezone_names()) then timezone end as timezone,
     timezone as timezone_as_delivered,
     preferred_channel,

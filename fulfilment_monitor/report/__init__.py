@@ -13,6 +13,7 @@ import datetime as dt
 from email.policy import SMTP as WIRE_FORMAT
 from pathlib import Path
 
+from fulfilment_monitor import access
 from fulfilment_monitor import db as database
 from fulfilment_monitor.report import message, period, render
 from fulfilment_monitor.report import smtp as mail  # `smtp` is command()'s parameter
@@ -22,15 +23,19 @@ from fulfilment_monitor.report.sending import send_once
 
 
 def write(out: Path, content: Content, raw: bytes) -> None:
-    """report.html (chart beside it), report.txt, trend.png, outreach_queue.csv, report.eml."""
+    """report.html (chart beside it), report.txt, trend.png, outreach_queue.csv, report.eml:
+    0640, in the shared group (access.py), and so the folder when it is made here."""
+    made = [] if out.exists() else [out]
     out.mkdir(parents=True, exist_ok=True)
-    (out / "report.html").write_text(render.html(content.context, image_src="trend.png"), encoding="utf-8")
-    (out / "report.txt").write_text(render.text(content.context), encoding="utf-8")
-    (out / "trend.png").write_bytes(content.png)
-    (out / "outreach_queue.csv").write_bytes(content.queue_csv)
-    (out / "report.eml").write_bytes(raw)
+    files = {"report.html": render.html(content.context, image_src="trend.png").encode(),
+             "report.txt": render.text(content.context).encode(), "trend.png": content.png,
+             "outreach_queue.csv": content.queue_csv, "report.eml": raw}
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    access.share(*made, *(out / name for name in files))
 
 
+@access.shared_files()
 def command(db: Path, as_of: dt.datetime | None, out: Path | None, send: bool, smtp: dict | None = None) -> None:
     """Render the report of the published database `db` as of T (default: its latest published run's)."""
     settings_ = mail.settings(smtp) if send else None  # bad settings fail before any work

@@ -6,6 +6,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from fulfilment_monitor import access
+
 
 class Outbox:
     def __init__(self, db: Path):
@@ -23,11 +25,13 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         scratch = path.with_suffix(".eml.tmp")
         scratch.write_bytes(data)
+        access.share(path.parent, scratch)  # 0640 in the shared group before it is in place
         os.replace(scratch, path)
         return path
 
     def mark_sent(self, day: dt.date) -> Path:
         done = self.sent(day)
         done.parent.mkdir(parents=True, exist_ok=True)
+        access.share(done.parent)
         os.replace(self.pending(day), done)
         return done

@@ -2,7 +2,7 @@
 
 The CSV carries ids, channels, timing, the message and the case's context (what broke, what the
 customer already did, the effort so far: whoever contacts the customer starts from the story),
-never an email address or a phone number: whoever sends looks those up in the OMS by customer_id.
+never an email address or a phone number: whoever sends gets those from `export-outreach`.
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from fulfilment_monitor.text import fragment
 from fulfilment_monitor.validation.outcome import Outcome
 
 EXAMPLES = 5  # unexpected values quoted in a failure's details
@@ -90,9 +91,8 @@ def is_critical(config) -> bool:
 
 
 def short(value, width: int = 40) -> str:
-    text = "/".join(map(str, value.values())) if isinstance(value, dict) else str(value)
-    text = text.replace("\r", "\\r").replace("\n", "\\n")  # details stay on one line
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A value quoted in details: one line, cut, emails and phones masked (text.fragment)."""
+    return fragment("/".join(map(str, value.values())) if isinstance(value, dict) else value, width)
 
 
 def details(result) -> str:

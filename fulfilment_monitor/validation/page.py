@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from fulfilment_monitor import db, tables
+from fulfilment_monitor import access, db, tables
 from fulfilment_monitor.validation import store
 from fulfilment_monitor.validation.outcome import Outcome
 
@@ -81,6 +81,7 @@ def write_page_for(con: duckdb.DuckDBPyConnection) -> Path | None:
     out = page_path(database)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(con, database.name.replace(".work", "")))
+    access.share(out.parent, out)  # for ops to read, like the published database
     return out
 
 

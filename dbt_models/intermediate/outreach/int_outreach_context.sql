@@ -2,7 +2,7 @@
 -- contacts the customer, on any channel: what broke (every exception of the order, open or put
 -- right, in the order they opened; one clause per type, int_exception_story), what the customer
 -- already did and how much effort that was (fct_customer_effort). Names the customer by first
--- name only (the first word of full_name); words: macros/story_wording.sql.
+-- name only (all raw keeps of a name); words: macros/story_wording.sql.
 with cases as (
     select case_id, customer_id, order_id from {{ ref('int_outreach_cases') }}
 ),
@@ -29,7 +29,7 @@ effort as (
     left join {{ ref('int_customer_effort') }} as e on e.order_id = c.order_id
 ),
 named as (
-    select c.case_id, nullif(split_part(trim(cu.full_name), ' ', 1), '') as first_name
+    select c.case_id, cu.first_name
     from cases as c
     left join {{ ref('stg_oms__customers') }} as cu on cu.customer_id = c.customer_id
 )
