@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from fulfilment_monitor.generate import generate
+from fulfilment_monitor.generate import generate, placement, spill, writer
 
 START = dt.date(2026, 10, 1)
 # name: (orders, days, seed, digest of landing/ and truth/)
@@ -51,6 +51,17 @@ def generated_digest(folder: Path, orders: int, days: int, seed: int) -> str:
 def test_a_seed_writes_the_bytes_the_generator_wrote_before_it_streamed(name, tmp_path):
     orders, days, seed, recorded = RECORDED[name]
     assert generated_digest(tmp_path, orders, days, seed) == recorded, f"{name}: the bytes changed"
+
+
+def test_the_bytes_do_not_depend_on_how_much_is_held_at_once(tmp_path, monkeypatch):
+    """Parts spilled 100 kB at a time (segments of a few rows), the events' defects drawn 1,000 events at a
+    time, files written 7 rows at a time (junk lines falling at the pieces' edges): the same
+    bytes as the recorded ones, made with 64 MB, 1 M events and 100,000 rows at a time."""
+    monkeypatch.setattr(spill, "BUDGET", 100_000)
+    monkeypatch.setattr(placement, "BLOCK", 1000)
+    monkeypatch.setattr(writer, "PIECE", 7)
+    orders, days, seed, recorded = RECORDED["daily volumes"]
+    assert generated_digest(tmp_path, orders, days, seed) == recorded
 
 
 if __name__ == "__main__":  # print the digests of the generator as it is now

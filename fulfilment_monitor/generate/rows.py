@@ -2,63 +2,23 @@
 feeds.py declares. A column is (values, null mask or None, free_text)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from fulfilment_monitor.feeds import CHANNELS, FeedFile
 from fulfilment_monitor.generate import catalog as cat
 from fulfilment_monitor.generate.clock import UTC, ZONES, Z, Clock
-from fulfilment_monitor.generate.world import NULL, World
+from fulfilment_monitor.generate.ids import Ids, PublicIds
+from fulfilment_monitor.generate.world import NULL
 
 OMS_ZONE = Z["America/Chicago"]  # the OMS writes its timestamps at head office
 CONTACTS_ZONE = UTC  # the contact platform logs in UTC
 
 
-def _zfill_ids(prefix: str, number: np.ndarray, width: int) -> np.ndarray:
-    return np.strings.add(prefix, np.strings.zfill(number.astype(str), width))
-
-
-def _ranks(w: World, kind: str) -> np.ndarray:
-    """Chronological rank of every entity of a kind (ties by creation order)."""
-    n = w.count(kind)
-    parts = w.born[kind]
-    idx = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    born = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-    if len(idx) != n:
-        raise AssertionError(f"{kind}: {n} created but {len(idx)} with a birth time")
-    order = np.lexsort((idx, born))
-    rank = np.empty(n, np.int64)
-    rank[idx[order]] = np.arange(n)
-    return rank
-
-
-@dataclass
-class Ids:
-    """Public ids per entity index: C0000001, O0000001, SH…, TR…, BK…, EV…, CT…"""
-    customer: np.ndarray
-    order: np.ndarray
-    shipment: np.ndarray
-    tracking: np.ndarray
-    booking: np.ndarray
-    event: np.ndarray
-    contact: np.ndarray
-
-    @classmethod
-    def of(cls, w: World) -> "Ids":
-        def make(kind, prefix):
-            rank = _ranks(w, kind)
-            return _zfill_ids(prefix, rank + 1, max(7, len(str(len(rank)))))
-        ship_rank = _ranks(w, "shipment")
-        return cls(customer=make("customer", "C"), order=make("order", "O"), shipment=make("shipment", "SH"),
-                   tracking=_zfill_ids("TR", 1_000_000_000 + (ship_rank + 1) * 7919, 10),
-                   booking=make("booking", "BK"), event=make("event", "EV"), contact=make("contact", "CT"))
-
-
 def _lookup(table, codes):
     codes = np.asarray(codes)
     null = codes == NULL
-    return np.asarray(table)[np.where(null, 0, codes)], (null if null.any() else None)
+    table = table if isinstance(table, PublicIds) else np.asarray(table)
+    return table[np.where(null, 0, codes)], (null if null.any() else None)
 
 
 def _bool(v):
