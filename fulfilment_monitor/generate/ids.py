@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from fulfilment_monitor.generate.encode import join
 from fulfilment_monitor.generate.world import World
 
 
@@ -23,11 +26,9 @@ class PublicIds:
     offset: int = 1
     step: int = 1
 
-    def __getitem__(self, idx) -> np.ndarray:
+    def __getitem__(self, idx) -> pa.Array:
         number = self.offset + self.rank[idx].astype(np.int64) * self.step
-        if not number.size:  # numpy's zfill needs a value
-            return number.astype(str)
-        return np.strings.add(self.prefix, np.strings.zfill(number.astype(str), self.width))
+        return join(self.prefix, pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), self.width, "0"))
 
 
 @dataclass

@@ -8,7 +8,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from fulfilment_monitor.generate.encode import join
 from fulfilment_monitor.generate.ids import Ids
 from fulfilment_monitor.generate.world import NULL, World
 
@@ -18,14 +21,18 @@ STORY_COLUMNS = ("order_id", "step", "happened_at", "source", "fact", "key")
 _RECORDED = ("order", "subtype", "key0", "key1")
 
 
-def _key(kind: str, key0: np.ndarray, key1: np.ndarray, ids: Ids) -> np.ndarray:
+def _key(kind: str, key0: np.ndarray, key1: np.ndarray, ids: Ids) -> pa.Array:
     """Exception keys as docs/rules.md writes them."""
     if kind == "version":
-        return np.strings.add(np.strings.add(ids.booking[key0], "/v"), key1.astype(str))
+        return join(ids.booking[key0], "/v", key1.astype(str))
     if kind == "order_ref":
-        ref = np.where(key1 == NULL, "", ids.tracking[np.where(key1 == NULL, 0, key1)])
-        return np.strings.add(np.strings.add(ids.order[key0], "/"), ref)
+        ref = pc.if_else(pa.array(key1 == NULL), "", ids.tracking[np.where(key1 == NULL, 0, key1)])
+        return join(ids.order[key0], "/", ref)
     return getattr(ids, kind)[key0]
+
+
+def _strings(texts: pa.Array) -> np.ndarray:
+    return np.asarray(texts.to_pylist(), dtype=str)
 
 
 def write_exceptions(w: World, ids: Ids, path: Path) -> int:
@@ -35,8 +42,8 @@ def write_exceptions(w: World, ids: Ids, path: Path) -> int:
         for kind in sorted({key[1] for key in w.spill.keys("truth")}):
             parts = [w.spill.read(key, _RECORDED) | {"key": key[2]} for key in w.spill.keys("truth", kind)]
             subtype = np.concatenate([p["subtype"].astype(str) for p in parts])
-            order_id = np.concatenate([ids.order[p["order"]] for p in parts])
-            key = np.concatenate([_key(p["key"], p["key0"], p["key1"], ids) for p in parts])
+            order_id = np.concatenate([_strings(ids.order[p["order"]]) for p in parts])
+            key = np.concatenate([_strings(_key(p["key"], p["key0"], p["key1"], ids)) for p in parts])
             if len(np.unique(key)) != len(key):
                 raise AssertionError(f"the ground truth lists a {kind} exception twice")
             order = np.lexsort((key, order_id, subtype))
@@ -52,7 +59,7 @@ def write_stories(w: World, ids: Ids, path: Path) -> None:
     order_id/line_no for a line, the public id of a shipment, event or contact; for the monitor's
     facts, the exception type (or, for the outreach case, the order id)."""
     told = w.spill.read(("stories",), ("order", "at", "told", "key0", "key1"))
-    order_ids = ids.order[told["order"]]
+    order_ids = _strings(ids.order[told["order"]])
     order = np.lexsort((np.arange(len(order_ids)), order_ids))  # by order, then as told
     when = np.strings.add(np.datetime_as_string(told["at"].astype("datetime64[s]"), unit="s"), "Z")
     key = np.empty(len(order_ids), object)
@@ -65,7 +72,7 @@ def write_stories(w: World, ids: Ids, path: Path) -> None:
         elif key_kind == "order_line":
             key[these] = np.strings.add(np.strings.add(order_ids[these], "/"), told["key1"][these].astype(str))
         elif key_kind in ("shipment", "event", "contact"):
-            key[these] = getattr(ids, key_kind)[told["key0"][these]]
+            key[these] = _strings(getattr(ids, key_kind)[told["key0"][these]])
         elif key_kind == "case":
             key[these] = order_ids[these]
         else:  # an exception, by type

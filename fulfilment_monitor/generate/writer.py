@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from tqdm import tqdm
 
 from fulfilment_monitor.feeds import FEEDS, SOURCES, FeedFile, files_of
@@ -16,7 +17,7 @@ from fulfilment_monitor.generate.rows import format_rows
 from fulfilment_monitor.generate.spill import Columns
 from fulfilment_monitor.generate.world import World
 
-PIECE = 100_000  # rows turned into text at a time (a piece of a large file takes ~100 MB)
+PIECE = 100_000  # rows turned into text at a time (~60 MB of Arrow strings for contractor events)
 
 
 def write_landing(w: World, out: Path, ids: Ids, progress: bool = False) -> tuple[dict[str, int], list[tuple]]:
@@ -30,7 +31,7 @@ def write_landing(w: World, out: Path, ids: Ids, progress: bool = False) -> tupl
     quarantine = []
     drops = [(source, d) for d in range(days) for source in SOURCES] + [("contractor", days)]
     for source, d in tqdm(drops, desc="writing drops", unit="drop", disable=not progress):
-        folder = landing / source / clock.fmt_date(clock.start_day + d).item()
+        folder = landing / source / clock.fmt_date([clock.start_day + d])[0].as_py()
         folder.mkdir(parents=True, exist_ok=True)
         for feed in files_of(source):
             rows = placement.drop_rows(w, feed.table, d, repeat_days)
@@ -86,12 +87,12 @@ def _junk_lines(feed: FeedFile, rows: Columns, ids: Ids, clock: Clock, junk: lis
         last = kind == "truncated_line"
         drawn.append((good if last else int(rng.integers(0, good + 1)), 1 if last else 0, j, row, draw, kind))
     templates = _text(feed, {k: v[[d[3] for d in drawn]] for k, v in rows.items()}, ids, clock)
-    inserts = [(at, is_last, j, defects.junk_line(feed, kind, [c[i] for c in templates], draw), kind)
+    inserts = [(at, is_last, j, defects.junk_line(feed, kind, [c[i].as_py() for c in templates], draw), kind)
                for i, (at, is_last, j, _, draw, kind) in enumerate(drawn)]
     return sorted(inserts, key=lambda x: (x[0], x[1], x[2]))
 
 
-def _text(feed: FeedFile, rows: Columns, ids: Ids, clock: Clock) -> list[np.ndarray]:
+def _text(feed: FeedFile, rows: Columns, ids: Ids, clock: Clock) -> list[pa.Array]:
     return encoded_columns(feed, format_rows(feed, rows, ids, clock))
 
 
