@@ -158,7 +158,7 @@ def generate(out: Path, orders: int = 300, days: int = 21, start: dt.date = date
     try:
         w = World(clock, seed, spill)
         run_scenarios(w, orders, progress)
-        place(w)
+        place(w, progress)
         ids = Ids.of(w)
         totals, quarantine = write_landing(w, out, ids, progress)
         exceptions = write_exceptions(w, ids, out / "truth" / "exceptions.csv")

@@ -20,6 +20,7 @@ passes that keep one byte per event and the few late or repeated ones.
 from __future__ import annotations
 
 import numpy as np
+from tqdm import tqdm
 
 from fulfilment_monitor.generate.clock import DAY, HOUR
 from fulfilment_monitor.generate.spill import Columns, Spill, by_key
@@ -33,20 +34,23 @@ PINNED = {"oms_orders": "drop"}  # a scenario may pin the drop of these rows
 REPEATING = ("oms_customers", "oms_orders", "oms_order_lines")  # OMS files that repeat yesterday's rows
 
 
-def place(w: World) -> None:
+def place(w: World, progress: bool = False) -> None:
     """Every table's rows from the order made (spill "made") into their drops (spill "drop")."""
     spill = w.spill
-    for table, column in ARRIVES.items():
-        for part in spill.parts(("made", table)):
-            arrival = part[column]
-            drop = w.clock.day_index(arrival)
-            if table in PINNED:
-                drop = np.where(part[PINNED[table]] != NULL, part[PINNED[table]], drop)
-            keep = arrival < w.T
-            _to_drops(spill, table, _take(part, keep), drop[keep], arrival[keep])
-        spill.remove(("made", table))
-    _place_events(w)
-    spill.remove(("made", EVENTS))
+    with tqdm(total=sum(spill.rows[("made", t)] for t in w.tables), desc="placing rows", unit="row",
+              unit_scale=True, disable=not progress) as bar:
+        for table, column in ARRIVES.items():
+            for part in spill.parts(("made", table)):
+                arrival = part[column]
+                drop = w.clock.day_index(arrival)
+                if table in PINNED:
+                    drop = np.where(part[PINNED[table]] != NULL, part[PINNED[table]], drop)
+                keep = arrival < w.T
+                _to_drops(spill, table, _take(part, keep), drop[keep], arrival[keep])
+                bar.update(len(arrival))
+            spill.remove(("made", table))
+        _place_events(w, bar)
+        spill.remove(("made", EVENTS))
 
 
 def oms_repeat_days(w: World) -> list[int]:
@@ -97,7 +101,7 @@ def _to_drops(spill: Spill, table: str, part: Columns, drop: np.ndarray, arrival
         spill.append(("drop", table, day), rows)
 
 
-def _place_events(w: World) -> None:
+def _place_events(w: World, bar: tqdm) -> None:
     """Late arrivals, at-least-once repeats and the unfinished drop. Each draw is made over all
     events in the order made, as one vectorised block would make it: a first pass reads each
     event's lag and time, the draws that need no row follow, a second pass sends each event
@@ -124,6 +128,7 @@ def _place_events(w: World) -> None:
                                  arrival[at] + again["seconds_later"])
         ok = again_drop <= days
         _to_drops(spill, EVENTS, _take(part, at[ok]), again_drop[ok], again_arrival[ok])
+        bar.update(len(occurred))
 
 
 def _late_events(w: World, rng: np.random.Generator) -> tuple[Columns, np.ndarray]:
