@@ -18,6 +18,7 @@ from fulfilment_monitor.feeds import BOOL, DATE, FEEDS, INT, SOURCES, TIMESTAMP,
 from fulfilment_monitor.generate import generate
 from fulfilment_monitor.generate.catalog import UNKNOWN_EVENT_TYPE
 from fulfilment_monitor.generate.defects import KINDS
+from conftest import cli
 
 START, DAYS, ORDERS = dt.date(2026, 10, 1), 21, 300
 EXTRACT_DATES = [(START + dt.timedelta(days=i)).isoformat() for i in range(DAYS)]
@@ -283,6 +284,19 @@ def test_twenty_thousand_orders_scale_the_stories(tmp_path):
     summary = generate(tmp_path / "big", orders=20_000, days=DAYS, start=START, seed=1)
     assert summary["orders"] == 20_000
     assert summary["truth exceptions"] > 500
+
+
+def test_the_command_shows_its_progress_and_ends_with_its_summary(tmp_path):
+    done = cli("generate", "--out", str(tmp_path), "--orders", "300", "--days", "16", "--seed", "7")
+    assert done.returncode == 0, done.stderr
+    for step in ("making orders", "placing rows", "writing drops"):
+        assert step in done.stderr
+    summary = dict(line.strip().split("  ", 1) for line in done.stdout.splitlines())
+    assert summary["orders"].strip() == "300"
+    assert summary["as_of"].strip() == "2026-10-17T00:00:00Z"
+    assert int(summary["truth exceptions"]) == len(truth(tmp_path, "exceptions.csv"))
+    assert int(summary["contractor/events.jsonl"]) > 0
+    assert not (tmp_path / ".generating").exists()  # the scratch is gone
 
 
 @pytest.mark.parametrize("kwargs", [dict(orders=50), dict(days=10)])

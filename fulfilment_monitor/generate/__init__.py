@@ -18,14 +18,33 @@ writes
 and returns {orders, lines per feed file (complete drops), truth exceptions, truth
 quarantined lines, as_of}. Same arguments, same bytes: one `numpy.random.default_rng` stream
 per scenario (seed, scenario name), no wall clock, every sort explicit. Needs days >= 16 and
-orders >= 234 (clean orders must stay the majority); 1,000,000 orders take ~35-40 s (2 cores, ~3.3 GB peak).
+orders >= 234 (clean orders must stay the majority).
 
-How: `scenarios/` fill a `World` of int64 codes, each scenario a vectorised block over its
-own orders (new customers each, so stories never touch), recording the exceptions its story
-creates (`World.expect`); `defects.py` places rows into drops and adds the feeds' defects;
-`rows.py`/`encode.py` turn codes into text with Arrow; `writer.py` writes drop by drop;
-`truth.py` writes the truth. Other modules: clock (zones, DST-aware offsets, formatting),
-catalog (reference data), orders / fulfil / contacts (the building blocks).
+How it streams: nothing of the landing zone is held in memory, only what one step works on.
+1. `simulate.py` runs the scenarios (`scenarios/`: each a vectorised block over its own
+   orders and new customers, so stories never touch) on a `World`, in batches of at most a
+   million instances. The world keeps no rows: every part a scenario adds (`world.py`), every
+   entity's birth and every expected exception (`World.expect`) goes at once to the spill
+   (`spill.py`: lz4-compressed Arrow files in `out/.generating/`, removed at the end). Held:
+   one batch's working set (~450 MB for a million clean orders).
+2. `placement.py` reads each table back in the order made and files every row under the
+   drop it arrives in, with the feeds' delivery defects (late and repeated events, repeated
+   OMS days). The events' defects are drawn over all events in the order made, as one block
+   would draw them; held: a byte per event and the few late or repeated ones.
+3. `ids.py` numbers every entity by birth, a day of births at a time. Held: one int32 rank per
+   entity (~35 bytes per order, 350 MB at 10 M orders): with the events' byte each (step 2),
+   the only memory that grows with the whole landing zone rather than with a batch or a day.
+4. `writer.py` writes drop by drop: one file's rows of one drop, sorted into file order,
+   turned into text by `rows.py` and `encode.py` (Arrow) 100,000 rows at a time. Held: a
+   day's rows of one table (170 MB of events at 10 M orders, twice while they are sorted)
+   and a piece's text (~60 MB).
+Measured time and peak memory at 100,000 to 10 M orders: README, "Generating the landing zone".
+5. `truth.py` writes the truth, an exception type at a time.
+The batch size is part of what a seed means (simulate.py): every landing zone of up to a
+million clean orders is made in one batch, byte for byte what the generator made before it
+streamed (tests/test_generate_bytes.py).
+Other modules: clock (zones, DST-aware offsets, dates and times as text), catalog
+(reference data), orders / fulfil / contacts (the building blocks), defects (junk lines).
 
 Clean orders (the majority; scenarios/clean.py): placed all through the period, promised
 4-7 days out (big items 5-10), dispatched 3-20 h after checkout, received 1-18 h later,
@@ -93,11 +112,11 @@ Scenario catalogue (scenarios/__init__.py has the counts; * = boundary value on 
 | trap_cancelled_near_promise | promised today/tomorrow, order cancelled | - |
 | trap_late_correction | promise moved +4 days; an older correction row (old date) arrives a drop later; booked promise + 11-12 | - |
 
-Feed defects (defects.py): OMS drops repeating yesterday's rows on two days; late-evening
-order headers one drop after their lines; stale correction rows arriving after newer rows;
-3% of contractor events 1-3 drops late; 1.5% of events delivered again under the same
-event_id (same drop or 1-2 drops later); an unknown event type (`photo_proof_uploaded`) on
-3% of clean deliveries; UTC-writing and local-offset contractors; DST changes inside the
+Feed defects (placement.py, defects.py): OMS drops repeating yesterday's rows on two days;
+late-evening order headers one drop after their lines; stale correction rows arriving after
+newer rows; 3% of contractor events 1-3 drops late; 1.5% of events delivered again under the
+same event_id (same drop or 1-2 drops later); an unknown event type (`photo_proof_uploaded`)
+on 3% of clean deliveries; UTC-writing and local-offset contractors; DST changes inside the
 period. Malformed lines (missing key, unparseable timestamp, negative quantity, unknown enum
 value, wrong column count, truncated last line without newline, non-UTF-8 line) are extra
 junk lines, about 1 per 20,000 rows per kind, under 2% of any file (a tiny landing zone may
@@ -112,11 +131,16 @@ from pathlib import Path
 
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.generate.clock import Clock
-from fulfilment_monitor.generate.scenarios import MIN_DAYS, clean_orders, plan
-from fulfilment_monitor.generate.scenarios.base import near_T
-from fulfilment_monitor.generate.truth import exception_rows, story_rows, write_truth
+from fulfilment_monitor.generate.ids import Ids
+from fulfilment_monitor.generate.placement import place
+from fulfilment_monitor.generate.scenarios import MIN_DAYS, plan
+from fulfilment_monitor.generate.simulate import run_scenarios
+from fulfilment_monitor.generate.spill import Spill
+from fulfilment_monitor.generate.truth import write_exceptions, write_quarantine, write_stories
 from fulfilment_monitor.generate.world import World
 from fulfilment_monitor.generate.writer import write_landing
+
+SCRATCH = ".generating"  # the spill's folder inside `out`, removed when done
 
 
 def generate(out: Path, orders: int = 300, days: int = 21, start: dt.date = date(2026, 10, 1), seed: int = 7,
@@ -128,26 +152,21 @@ def generate(out: Path, orders: int = 300, days: int = 21, start: dt.date = date
     out = Path(out)
     if days < MIN_DAYS:
         raise UserError(f"--days must be at least {MIN_DAYS} (every scenario must play out before T)")
-    counts = plan(orders)
+    plan(orders)  # refuses too few orders before anything is touched
     clock = Clock(start, days)
-    w = World(clock, seed)
-    for scenario, n in counts:
-        rng = w.rng(scenario.name)
-        last_day, week = scenario.near_T_counts(n, days)
-        if n - last_day - week:
-            scenario.fn(w, rng, n - last_day - week)
-        for k, days_before in ((week, scenario.near_T and scenario.near_T.week),
-                               (last_day, scenario.near_T and scenario.near_T.last_day)):
-            if k:
-                w.placement = near_T(w, days_before, scenario.near_T)
-                scenario.fn(w, rng, k)
-                w.placement = None
-    clean = orders - w.count("order")
-    clean_orders(w, w.rng("clean_orders"), clean)
     for folder in ("landing", "truth"):
         shutil.rmtree(out / folder, ignore_errors=True)
-    totals, quarantine, ids = write_landing(w, out, progress)
-    exceptions = exception_rows(w, ids)
-    write_truth(out, exceptions, quarantine, story_rows(w, ids))
-    return {"orders": w.count("order"), **totals, "truth exceptions": len(exceptions),
+    spill = Spill(out / SCRATCH)
+    try:
+        w = World(clock, seed, spill)
+        run_scenarios(w, orders, progress)
+        place(w, progress)
+        ids = Ids.of(w)
+        totals, quarantine = write_landing(w, out, ids, progress)
+        exceptions = write_exceptions(w, ids, out / "truth" / "exceptions.csv")
+        write_quarantine(out / "truth" / "quarantine.csv", quarantine)
+        write_stories(w, ids, out / "truth" / "stories.csv")
+    finally:
+        spill.close()
+    return {"orders": w.count("order"), **totals, "truth exceptions": exceptions,
             "truth quarantined lines": len(quarantine), "as_of": clock.iso_utc(clock.T)}

@@ -9,9 +9,12 @@ clocks in October/November).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 
@@ -30,10 +33,21 @@ Z = {name: i for i, name in enumerate(ZONES)}
 UTC = Z["UTC"]
 
 _MAX_OFFSET_MIN = 14 * 60
-_OFFSET_TEXT = np.array([
+_OFFSET_TEXT = pa.array([
     ("+" if m >= 0 else "-") + f"{abs(m) // 60:02d}:{abs(m) % 60:02d}"
     for m in range(-_MAX_OFFSET_MIN, _MAX_OFFSET_MIN + 1)
 ])
+
+
+def _dates(first: int, end: int) -> pa.Array:
+    """YYYY-MM-DD of the epoch days first .. end-1."""
+    return pa.array(np.datetime_as_string(np.arange(first, end).astype("datetime64[D]"), unit="D"), pa.string())
+
+
+@functools.cache
+def _times_of_day() -> pa.Array:
+    """"THH:MM:SS" for every second of a day."""
+    return pa.array([f"T{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY)])
 
 
 def epoch_day(day: dt.date) -> int:
@@ -67,6 +81,7 @@ class Clock:
                         table[z, h] = dt.datetime.fromtimestamp(
                             self.base + h * HOUR, tz).utcoffset().total_seconds()
         self.table = table
+        self.dates = _dates(self.base // DAY, self.base // DAY + hours // 24)
 
     # --- offsets and local dates -------------------------------------------------
     def offset(self, zone, t) -> np.ndarray:
@@ -90,17 +105,24 @@ class Clock:
         """0-based extract-day index of an instant (its UTC date relative to start)."""
         return (np.asarray(t, np.int64) - self.start_s) // DAY
 
-    # --- text ------------------------------------------------------------------------
-    def fmt_ts(self, t, zone) -> np.ndarray:
+    # --- text (Arrow strings). A timestamp is its date and its second of the day looked up in
+    # tables: measured per million, 0.2 s for the whole text, against 0.5 s for numpy's
+    # datetime_as_string and 0.8 s for Arrow's strftime of the wall time alone. ---
+    def fmt_ts(self, t, zone) -> pa.Array:
         """ISO 8601 with explicit offset, seconds precision: 2026-11-20T08:00:00-05:00."""
         t = np.asarray(t, np.int64)
         off = self.offset(zone, t)
-        wall = np.datetime_as_string((t + off).astype("datetime64[s]"), unit="s")
-        return np.strings.add(wall, _OFFSET_TEXT[off // MINUTE + _MAX_OFFSET_MIN])
+        day, second = np.divmod(t + off, DAY)
+        return pc.binary_join_element_wise(self.fmt_date(day), _times_of_day().take(pa.array(second)),
+                                           _OFFSET_TEXT.take(pa.array(off // MINUTE + _MAX_OFFSET_MIN)), "")
 
-    @staticmethod
-    def fmt_date(day) -> np.ndarray:
-        return np.datetime_as_string(np.asarray(day, np.int64).astype("datetime64[D]"), unit="D")
+    def fmt_date(self, day) -> pa.Array:
+        """YYYY-MM-DD of epoch day numbers."""
+        day = np.asarray(day, np.int64)
+        first, dates = self.base // DAY, self.dates
+        if day.size and (day.min() < first or day.max() >= first + len(dates)):  # beyond the offsets' span
+            first, dates = int(day.min()), _dates(int(day.min()), int(day.max()) + 1)
+        return dates.take(pa.array(day - first))
 
     def iso_utc(self, t: int) -> str:
         return dt.datetime.fromtimestamp(int(t), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

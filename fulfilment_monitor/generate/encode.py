@@ -13,29 +13,32 @@ import pyarrow.compute as pc
 from fulfilment_monitor.feeds import BOOL, INT, FeedFile
 
 
-def csv_escape(values: np.ndarray) -> np.ndarray:
+def join(*texts) -> pa.Array:
+    """Arrow strings (or plain strings, the same on every row) joined row by row."""
+    return pc.binary_join_element_wise(*texts, "")
+
+
+def csv_escape(values: pa.Array) -> pa.Array:
     """Quote the values that contain a comma, quote or line break (RFC 4180)."""
-    needs = ((np.strings.find(values, ",") >= 0) | (np.strings.find(values, '"') >= 0)
-             | (np.strings.find(values, "\n") >= 0))
-    if not needs.any():
+    needs = pc.match_substring_regex(values, '[,"\n]')
+    if not pc.any(needs).as_py():
         return values
-    quoted = np.strings.add(np.strings.add('"', np.strings.replace(values, '"', '""')), '"')
-    return np.where(needs, quoted, values)
+    return pc.if_else(needs, join('"', pc.replace_substring(values, '"', '""'), '"'), values)
 
 
-def encoded_columns(feed: FeedFile, columns) -> list[np.ndarray]:
+def encoded_columns(feed: FeedFile, columns) -> list[pa.Array]:
     """Each column's text exactly as it appears in the file (escaped/quoted, nulls rendered)."""
     out = []
     for col, (values, null, free_text) in zip(feed.columns, columns):
         if feed.is_csv:
             text = csv_escape(values) if free_text else values
             if null is not None:
-                text = np.where(null, "", text)
+                text = pc.if_else(pa.array(null), "", text)
         else:
-            text = values if col.kind in (INT, BOOL) else np.strings.add(np.strings.add('"', values), '"')
+            text = values if col.kind in (INT, BOOL) else join('"', values, '"')
             if null is not None:
-                text = np.where(null, "null", text)
-        out.append(np.asarray(text))
+                text = pc.if_else(pa.array(null), "null", text)
+        out.append(text)
     return out
 
 
@@ -51,27 +54,18 @@ def join_line(feed: FeedFile, fields: list[str]) -> str:
     return "".join(p + v for p, v in zip(json_prefixes(feed), fields)) + "}"
 
 
-def body_bytes(feed: FeedFile, encoded: list[np.ndarray]) -> tuple[bytes, np.ndarray]:
+def body_bytes(feed: FeedFile, encoded: list[pa.Array]) -> tuple[bytes, np.ndarray]:
     """The data lines as one bytes object, and the byte offset where each line starts (plus the end)."""
     n = len(encoded[0]) if encoded else 0
     if n == 0:
         return b"", np.zeros(1, np.int64)
-    arrays = [pa.array(c, type=pa.large_string()) for c in encoded]
     if feed.is_csv:
-        parts = []
-        for i, a in enumerate(arrays):
-            parts += [a] if i == 0 else [pa.scalar(",", pa.large_string()), a]
+        parts = [piece for i, a in enumerate(encoded) for piece in ([a] if i == 0 else [",", a])]
     else:
-        parts = []
-        for prefix, a in zip(json_prefixes(feed), arrays):
-            parts += [pa.scalar(prefix, pa.large_string()), a]
-        parts.append(pa.scalar("}", pa.large_string()))
-    parts.append(pa.scalar("\n", pa.large_string()))
-    lines = pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
+        parts = [piece for prefix, a in zip(json_prefixes(feed), encoded) for piece in (prefix, a)] + ["}"]
+    lines = join(*parts, "\n")  # a piece of a file: far below the 2 GB of 32-bit offsets
     _, offsets_buf, data_buf = lines.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[lines.offset:lines.offset + n + 1]
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[lines.offset:lines.offset + n + 1].astype(np.int64)
     data = data_buf.to_pybytes()[offsets[0]:offsets[-1]]
     return data, offsets - offsets[0]
 

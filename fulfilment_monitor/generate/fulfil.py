@@ -58,7 +58,10 @@ def dispatch(w: World, o: Orders, pos, t, reason: str = "initial", replaces=NULL
     take = (ship_of[o.l_pos] != NULL) & (units > 0)
     w.shipments.add(ship=idx, order=o.idx[pos], wh=o.wh[pos], dispatched=t, contractor=o.contractor[pos],
                     reason=cat.SR[reason], replaces=replaces)
-    w.ship_lines.add(ship=ship_of[o.l_pos][take], line_no=o.l_no[take], qty=units[take])
+    dispatched_at = np.full(len(o), NULL)
+    dispatched_at[pos] = t
+    w.ship_lines.add(ship=ship_of[o.l_pos][take], line_no=o.l_no[take], qty=units[take],
+                     dispatched=dispatched_at[o.l_pos][take])
     return Shipments(idx=idx, order=o.idx[pos], pos=pos, contractor=o.contractor[pos], real=o.real[pos],
                      dispatched=t)
 

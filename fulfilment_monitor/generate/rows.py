@@ -1,96 +1,81 @@
-"""World codes -> feed values as text, one formatter per feed file, columns in the order
-feeds.py declares. A column is (values, null mask or None, free_text)."""
+"""World codes -> feed values as text (Arrow strings), one formatter per feed file, columns in
+the order feeds.py declares. A column is (values, null mask or None, free_text)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fulfilment_monitor.feeds import CHANNELS, FeedFile
 from fulfilment_monitor.generate import catalog as cat
 from fulfilment_monitor.generate.clock import UTC, ZONES, Z, Clock
-from fulfilment_monitor.generate.world import NULL, World
+from fulfilment_monitor.generate.encode import join
+from fulfilment_monitor.generate.ids import Ids
+from fulfilment_monitor.generate.world import NULL
 
 OMS_ZONE = Z["America/Chicago"]  # the OMS writes its timestamps at head office
 CONTACTS_ZONE = UTC  # the contact platform logs in UTC
 
 
-def _zfill_ids(prefix: str, number: np.ndarray, width: int) -> np.ndarray:
-    return np.strings.add(prefix, np.strings.zfill(number.astype(str), width))
+class Texts:
+    """`texts[codes]`: the text of each code (code i means values[i])."""
+
+    def __init__(self, values):
+        self.values = pa.array([str(v) for v in values], pa.string())
+
+    def __getitem__(self, codes) -> pa.Array:
+        return self.values.take(pa.array(np.asarray(codes, np.int64)))
 
 
-def _ranks(w: World, kind: str) -> np.ndarray:
-    """Chronological rank of every entity of a kind (ties by creation order)."""
-    n = w.count(kind)
-    parts = w.born[kind]
-    idx = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    born = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
-    if len(idx) != n:
-        raise AssertionError(f"{kind}: {n} created but {len(idx)} with a birth time")
-    order = np.lexsort((idx, born))
-    rank = np.empty(n, np.int64)
-    rank[idx[order]] = np.arange(n)
-    return rank
-
-
-@dataclass
-class Ids:
-    """Public ids per entity index: C0000001, O0000001, SH…, TR…, BK…, EV…, CT…"""
-    customer: np.ndarray
-    order: np.ndarray
-    shipment: np.ndarray
-    tracking: np.ndarray
-    booking: np.ndarray
-    event: np.ndarray
-    contact: np.ndarray
-
-    @classmethod
-    def of(cls, w: World) -> "Ids":
-        def make(kind, prefix):
-            rank = _ranks(w, kind)
-            return _zfill_ids(prefix, rank + 1, max(7, len(str(len(rank)))))
-        ship_rank = _ranks(w, "shipment")
-        return cls(customer=make("customer", "C"), order=make("order", "O"), shipment=make("shipment", "SH"),
-                   tracking=_zfill_ids("TR", 1_000_000_000 + (ship_rank + 1) * 7919, 10),
-                   booking=make("booking", "BK"), event=make("event", "EV"), contact=make("contact", "CT"))
+_ZONES, _CHANNELS, _STORES = Texts(ZONES), Texts(CHANNELS), Texts(cat.STORES)
+_SALES_CHANNELS, _STATUSES, _CURRENCIES = Texts(cat.SALES_CHANNELS), Texts(cat.ORDER_STATUSES), Texts(cat.CURRENCIES)
+_SKUS, _DESCRIPTIONS, _FULFILMENT_TYPES = Texts(cat.SKUS), Texts(cat.DESCRIPTIONS), Texts(cat.FULFILMENT_TYPES)
+_WAREHOUSES, _CONTRACTORS = Texts(w for w, _ in cat.WAREHOUSES), Texts(c for c, _ in cat.CONTRACTORS)
+_SHIPMENT_REASONS, _EVENT_TYPES = Texts(cat.SHIPMENT_REASONS), Texts(cat.EVENT_TYPE_NAMES)
+_INITIATORS, _REASON_CODES = Texts(cat.INITIATORS), Texts(cat.REASON_CODE_NAMES)
+_CONTACT_CHANNELS, _DIRECTIONS, _TEAMS = Texts(cat.CONTACT_CHANNELS), Texts(cat.DIRECTIONS), Texts(cat.TEAMS)
+_CONTACT_REASONS, _OUTCOMES = Texts(cat.CONTACT_REASONS), Texts(cat.OUTCOMES)
+_FIRST, _LAST = Texts(cat.FIRST), Texts(cat.LAST)
+_FIRST_ASCII, _LAST_ASCII = Texts(cat.FIRST_ASCII), Texts(cat.LAST_ASCII)
+_MAIL_DOMAINS, _ZONE_PHONE, _BOOL = Texts(cat.MAIL_DOMAINS), Texts(cat.ZONE_PHONE), Texts(("false", "true"))
 
 
 def _lookup(table, codes):
     codes = np.asarray(codes)
     null = codes == NULL
-    return np.asarray(table)[np.where(null, 0, codes)], (null if null.any() else None)
+    return table[np.where(null, 0, codes)], (null if null.any() else None)
 
 
-def _bool(v):
-    return np.where(np.asarray(v) == 1, "true", "false")
+def _int(v) -> pa.Array:
+    return pc.cast(pa.array(np.asarray(v, np.int64)), pa.string())
 
 
-def _money(cents):
+def _bool(v) -> pa.Array:
+    return _BOOL[np.asarray(v) == 1]
+
+
+def _money(cents) -> pa.Array:
     cents = np.asarray(cents, np.int64)
-    if not cents.size:  # a quiet day of a long, small landing zone (numpy's zfill needs a value)
-        return cents.astype(str)
-    return np.strings.add(np.strings.add((cents // 100).astype(str), "."),
-                          np.strings.zfill((cents % 100).astype(str), 2))
+    return join(_int(cents // 100), ".", pc.utf8_lpad(_int(cents % 100), 2, "0"))
 
 
 def _nullable_int(v):
     v = np.asarray(v)
     null = v == NULL
-    return v.astype(str), (null if null.any() else None)
+    return _int(v), (null if null.any() else None)
 
 
 def customers(f, ids: Ids, clock: Clock):
     first, last = f["first"], f["last"]
-    mailbox = np.strings.add(np.strings.add(cat.FIRST_ASCII[first], "."), cat.LAST_ASCII[last])
-    mailbox = np.strings.add(np.strings.add(mailbox, "."), np.strings.lower(ids.customer[f["cust"]]))
-    email = np.strings.add(np.strings.add(mailbox, "@"), cat.MAIL_DOMAINS[f["email_domain"]])
-    phone_cc = cat.ZONE_PHONE[np.where(f["zone"] == NULL, Z["America/New_York"], f["zone"])]
-    phone = np.strings.add(np.strings.add("+", phone_cc), f["phone"].astype(str))
-    tz, tz_null = _lookup(ZONES, f["zone"])
-    pref, pref_null = _lookup(CHANNELS, f["pref"])
+    customer = ids.customer[f["cust"]]
+    email = join(_FIRST_ASCII[first], ".", _LAST_ASCII[last], ".", pc.utf8_lower(customer), "@",
+                 _MAIL_DOMAINS[f["email_domain"]])
+    phone = join("+", _ZONE_PHONE[np.where(f["zone"] == NULL, Z["America/New_York"], f["zone"])], _int(f["phone"]))
+    tz, tz_null = _lookup(_ZONES, f["zone"])
+    pref, pref_null = _lookup(_CHANNELS, f["pref"])
     return [
-        (ids.customer[f["cust"]], None, False),
-        (np.strings.add(np.strings.add(cat.FIRST[first], " "), cat.LAST[last]), None, True),
+        (customer, None, False),
+        (join(_FIRST[first], " ", _LAST[last]), None, True),
         (email, f["email"] == 0, False),
         (phone, f["phone"] == NULL, False),
         (tz, tz_null, False),
@@ -105,17 +90,17 @@ def customers(f, ids: Ids, clock: Clock):
 
 
 def orders(f, ids: Ids, clock: Clock):
-    store, store_null = _lookup(cat.STORES, f["store"])
+    store, store_null = _lookup(_STORES, f["store"])
     return [
         (ids.order[f["order"]], None, False),
         (ids.customer[f["cust"]], None, False),
-        (np.asarray(cat.SALES_CHANNELS)[f["channel"]], None, False),
+        (_SALES_CHANNELS[f["channel"]], None, False),
         (store, store_null, False),
         (clock.fmt_ts(f["placed"], OMS_ZONE), None, False),
         (clock.fmt_date(f["promised"]), None, False),
-        (np.asarray(cat.ORDER_STATUSES)[f["status"]], None, False),
+        (_STATUSES[f["status"]], None, False),
         (_money(f["total"]), None, False),
-        (np.asarray(cat.CURRENCIES)[f["currency"]], None, False),
+        (_CURRENCIES[f["currency"]], None, False),
         (clock.fmt_ts(f["updated"], OMS_ZONE), None, False),
     ]
 
@@ -123,12 +108,12 @@ def orders(f, ids: Ids, clock: Clock):
 def order_lines(f, ids: Ids, clock: Clock):
     return [
         (ids.order[f["order"]], None, False),
-        (f["line_no"].astype(str), None, False),
-        (cat.SKUS[f["product"]], None, False),
-        (cat.DESCRIPTIONS[f["product"]], None, True),
-        (f["qty"].astype(str), None, False),
+        (_int(f["line_no"]), None, False),
+        (_SKUS[f["product"]], None, False),
+        (_DESCRIPTIONS[f["product"]], None, True),
+        (_int(f["qty"]), None, False),
         (_money(f["price"]), None, False),
-        (np.asarray(cat.FULFILMENT_TYPES)[cat.PRODUCT_FT[f["product"]]], None, False),
+        (_FULFILMENT_TYPES[cat.PRODUCT_FT[f["product"]]], None, False),
         (clock.fmt_ts(f["updated"], OMS_ZONE), None, False),
     ]
 
@@ -138,11 +123,11 @@ def shipments(f, ids: Ids, clock: Clock):
     return [
         (ids.shipment[f["ship"]], None, False),
         (ids.order[f["order"]], None, False),
-        (np.array([w for w, _ in cat.WAREHOUSES])[f["wh"]], None, False),
+        (_WAREHOUSES[f["wh"]], None, False),
         (clock.fmt_ts(f["dispatched"], cat.WAREHOUSE_ZONE[f["wh"]]), None, False),
-        (np.array([c for c, _ in cat.CONTRACTORS])[f["contractor"]], None, False),
+        (_CONTRACTORS[f["contractor"]], None, False),
         (ids.tracking[f["ship"]], None, False),
-        (np.asarray(cat.SHIPMENT_REASONS)[f["reason"]], None, False),
+        (_SHIPMENT_REASONS[f["reason"]], None, False),
         (replaces, replaces_null, False),
     ]
 
@@ -150,8 +135,8 @@ def shipments(f, ids: Ids, clock: Clock):
 def shipment_lines(f, ids: Ids, clock: Clock):
     return [
         (ids.shipment[f["ship"]], None, False),
-        (f["line_no"].astype(str), None, False),
-        (f["qty"].astype(str), None, False),
+        (_int(f["line_no"]), None, False),
+        (_int(f["qty"]), None, False),
     ]
 
 
@@ -161,14 +146,14 @@ def events(f, ids: Ids, clock: Clock):
     window_null = f["ws"] == NULL
     ws = clock.fmt_ts(np.where(window_null, f["occurred"], f["ws"]), f["wzone"])
     we = clock.fmt_ts(np.where(window_null, f["occurred"], f["we"]), f["wzone"])
-    init, init_null = _lookup(cat.INITIATORS, f["init"])
-    reason, reason_null = _lookup(cat.REASON_CODE_NAMES, f["reason"])
+    init, init_null = _lookup(_INITIATORS, f["init"])
+    reason, reason_null = _lookup(_REASON_CODES, f["reason"])
     wn = window_null if window_null.any() else None
     return [
         (ids.event[f["event"]], None, False),
-        (np.asarray(cat.EVENT_TYPE_NAMES)[f["etype"]], None, False),
+        (_EVENT_TYPES[f["etype"]], None, False),
         (clock.fmt_ts(f["occurred"], f["wzone"]), None, False),
-        (np.array([c for c, _ in cat.CONTRACTORS])[f["contractor"]], None, False),
+        (_CONTRACTORS[f["contractor"]], None, False),
         (booking, booking_null, False),
         (ids.order[f["order"]], None, False),
         (tracking, tracking_null, False),
@@ -183,19 +168,19 @@ def contacts(f, ids: Ids, clock: Clock):
     order, order_null = _lookup(ids.order, f["order"])
     handle, handle_null = _nullable_int(f["handle"])
     agreed_null = f["agreed"] == NULL
-    agreed = clock.fmt_date(np.where(agreed_null, 0, f["agreed"]))
+    agreed = clock.fmt_date(np.where(agreed_null, clock.start_day, f["agreed"]))
     responded_null = f["responded"] == NULL
     return [
         (ids.contact[f["contact"]], None, False),
         (ids.customer[f["cust"]], None, False),
         (order, order_null, False),
-        (np.asarray(cat.CONTACT_CHANNELS)[f["channel"]], None, False),
-        (np.asarray(cat.DIRECTIONS)[f["direction"]], None, False),
-        (np.asarray(cat.TEAMS)[f["team"]], None, False),
+        (_CONTACT_CHANNELS[f["channel"]], None, False),
+        (_DIRECTIONS[f["direction"]], None, False),
+        (_TEAMS[f["team"]], None, False),
         (clock.fmt_ts(f["started"], CONTACTS_ZONE), None, False),
         (handle, handle_null, False),
-        (np.asarray(cat.CONTACT_REASONS)[f["reason"]], None, False),
-        (np.asarray(cat.OUTCOMES)[f["outcome"]], None, False),
+        (_CONTACT_REASONS[f["reason"]], None, False),
+        (_OUTCOMES[f["outcome"]], None, False),
         (agreed, agreed_null if agreed_null.any() else None, False),
         (_bool(f["responded"]), responded_null if responded_null.any() else None, False),
     ]
