@@ -106,15 +106,18 @@
 {% macro spark__format_time(value, format) -%}
     {%- set codes = {'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'M': 'mm', 'S': 'ss',
                      'a': 'EEE', 'A': 'EEEE', 'b': 'MMM', 'B': 'MMMM'} -%}
-    {%- set out = namespace(text='', code=false, unpadded=false) -%}
-    {%- for char in format -%}
+    {%- set out = namespace(text='', word='', code=false, unpadded=false) -%}
+    {%- for char in format ~ '%' -%}
+        {%- if out.word and not (char.isalpha() and not out.code) -%}
+            {%- set out.text = out.text ~ "'" ~ out.word ~ "'" -%}{%- set out.word = '' -%}  {#- a run of literal letters, quoted once -#}
+        {%- endif -%}
         {%- if out.code and char == '-' -%}{%- set out.unpadded = true -%}
         {%- elif out.code -%}
             {%- if char not in codes -%}{{ exceptions.raise_compiler_error("format_time: no Spark pattern for %" ~ char) }}{%- endif -%}
             {%- set out.text = out.text ~ (codes[char][1:] if out.unpadded else codes[char]) -%}
             {%- set out.code = false -%}{%- set out.unpadded = false -%}
         {%- elif char == '%' -%}{%- set out.code = true -%}
-        {%- elif char.isalpha() -%}{%- set out.text = out.text ~ "'" ~ char ~ "'" -%}
+        {%- elif char.isalpha() -%}{%- set out.word = out.word ~ char -%}
         {%- else -%}{%- set out.text = out.text ~ char -%}
         {%- endif -%}
     {%- endfor -%}
