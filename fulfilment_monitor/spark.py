@@ -96,8 +96,12 @@ def declare_raw(spark, lake: Path) -> None:
 def build(work: Path, as_of: dt.datetime) -> None:
     """Every model in full on Spark at T (seeds, models, data tests), then into the work database."""
     lake = drops.sync(work)
-    declare_raw(session(lake), lake)
-    transform.dbt(["build", "--exclude-resource-type", "unit_test", "--full-refresh"], work, as_of, target="spark")
+    spark = session(lake)
+    try:
+        declare_raw(spark, lake)
+        transform.dbt(["build", "--exclude-resource-type", "unit_test", "--full-refresh"], work, as_of, target="spark")
+    finally:
+        spark.stop()  # its memory back before validation and publishing
     bring_back(work, lake, as_of)
 
 

@@ -27,17 +27,22 @@ def wms_drops(landing: Path, *days: str) -> None:
                                          "shipment_lines.csv": LINES.replace("S", f"S{day[-2:]}-")})
 
 
+def load_wms_drops(landing: Path, work: Path, *days: str) -> list[str]:
+    """Write and load wms drops of these days; their statuses."""
+    wms_drops(landing, *days)
+    with db.connect(work) as con:
+        tables.ensure(con)
+        return [r.status for r in load.load_drops(con, complete_drops(landing))]
+
+
 def lake_files(work: Path) -> list[str]:
     return sorted(str(p.relative_to(lake_for(work))).rsplit("/", 1)[0] for p in lake_for(work).rglob("*.parquet"))
 
 
 def test_each_loaded_drop_becomes_parquet_partitioned_by_source_and_extract_date(landing, tmp_path, monkeypatch):
     monkeypatch.setenv("FULFILMENT_ENGINE", "spark")
-    wms_drops(landing, "2026-11-01", "2026-11-02")
     work = tmp_path / "work.duckdb"
-    with db.connect(work) as con:
-        tables.ensure(con)
-        assert [r.status for r in load.load_drops(con, complete_drops(landing))] == ["loaded", "loaded"]
+    assert load_wms_drops(landing, work, "2026-11-01", "2026-11-02") == ["loaded", "loaded"]
     assert lake_files(work) == [f"raw/wms/{table}/_extract_date={day}"
                                 for table in ("wms_shipment_lines", "wms_shipments")
                                 for day in ("2026-11-01", "2026-11-02")]
@@ -53,11 +58,8 @@ def test_each_loaded_drop_becomes_parquet_partitioned_by_source_and_extract_date
 
 
 def test_the_duckdb_engine_writes_no_lake(landing, tmp_path):
-    wms_drops(landing, "2026-11-01")
     work = tmp_path / "work.duckdb"
-    with db.connect(work) as con:
-        tables.ensure(con)
-        load.load_drops(con, complete_drops(landing))
+    assert load_wms_drops(landing, work, "2026-11-01") == ["loaded"]
     assert not lake_for(work).exists()
 
 
@@ -94,11 +96,8 @@ def test_a_drop_file_renamed_but_never_committed_is_swept_at_the_next_load(landi
 
 
 def test_a_build_on_spark_first_writes_the_drops_loaded_while_duckdb_was_the_engine(landing, tmp_path):
-    wms_drops(landing, "2026-11-01")
     work = tmp_path / "work.duckdb"
-    with db.connect(work) as con:
-        tables.ensure(con)
-        load.load_drops(con, complete_drops(landing))
+    assert load_wms_drops(landing, work, "2026-11-01") == ["loaded"]
     (lake_for(work) / "raw" / "wms" / "wms_shipments" / "_extract_date=2026-11-01").mkdir(parents=True)
     (lake_for(work) / "raw" / "wms" / "wms_shipments" / "_extract_date=2026-11-01" / ".x.parquet.writing").touch()
     lake.sync(work)

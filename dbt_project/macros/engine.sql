@@ -169,7 +169,7 @@
     {%- set types = {} -%}{%- set order = [] -%}{%- set has = [] -%}
     {%- for relation in relations -%}
         {%- set names = [] -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- for column in adapter.get_columns_in_relation(_table_of(relation)) -%}
             {%- if column.name not in types -%}{%- do types.update({column.name: column.data_type}) -%}{%- do order.append(column.name) -%}{%- endif -%}
             {%- do names.append(column.name) -%}
         {%- endfor -%}
@@ -181,6 +181,21 @@
         {{ name if name in names else 'CAST(NULL AS ' ~ types[name] ~ ') as ' ~ name }}{{ ', ' if not loop.last }}
     {%- endfor %} from {{ relation }}
     {%- endfor %}
+{%- endmacro %}
+
+{#- The table a ref names, to read its columns: under --empty the ref is a subquery of it, and in
+    a unit test a fixture of the same columns (a CTE, no schema, and no graph to look it up in:
+    it is found by name in the project's layers). -#}
+{% macro _table_of(relation) -%}
+    {%- if relation.schema -%}
+        {{ return(api.Relation.create(database=relation.database, schema=relation.schema, identifier=relation.identifier)) }}
+    {%- endif -%}
+    {%- set name = relation.identifier | replace('__dbt__cte__', '') -%}
+    {%- for layer in ['staging', 'intermediate', 'marts'] -%}
+        {%- set found = adapter.get_relation(database=none, schema=layer, identifier=name) -%}
+        {%- if found is not none -%}{{ return(found) }}{%- endif -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("union_all_by_name: no table for " ~ relation) }}
 {%- endmacro %}
 
 {#- Sort keys (a list of SQL terms) with NULLs last, as DuckDB sorts them. -#}
@@ -321,14 +336,18 @@
     {{ return(statements[0] if statements else '') }}
 {% endmacro %}
 
-{#- A unit test's fixture writes a list as DuckDB reads one from text ('[email, sms]'); Spark
-    casts no text to an array, so such a value is written as an array of its items. -#}
+{#- A unit test's fixture writes a list or a map as DuckDB reads one from text ('[email, sms]',
+    '{phone=2, email=1}'); Spark casts no text to either, so such a value is written as an
+    array of its items, or a map of its entries. -#}
 {% macro spark__safe_cast(field, type) %}
     {%- set text = field.strip("'") if field is string else none -%}
-    {%- if text is not none and type.lower().startswith('array') and text.startswith('[') -%}
+    {%- set kind = type.lower()[:3] -%}
+    {%- if text is not none and (kind, text[:1]) in [('arr', '['), ('map', '{')] -%}
         {%- set items = [] -%}
-        {%- for item in text[1:-1].split(',') if item.strip() -%}{%- do items.append("'" ~ item.strip() ~ "'") -%}{%- endfor -%}
-        CAST(array({{ items | join(', ') }}) AS {{ type }})
+        {%- for item in text[1:-1].split(',') if item.strip() -%}
+            {%- for part in item.split('=', 1) -%}{%- do items.append("'" ~ part.strip() ~ "'") -%}{%- endfor -%}
+        {%- endfor -%}
+        CAST({{ 'array' if kind == 'arr' else 'map' }}({{ items | join(', ') }}) AS {{ type }})
     {%- else -%}
         {%- set field_clean = field.strip('"').strip("'") if (cast_from_string_unsupported_for(type) and field is string) else field -%}
         cast({{ field_clean }} as {{ type }})
