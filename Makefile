@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
 CONSTRAINTS := -c requirements/runtime.txt -c requirements/dev.txt
+SPARK_CONSTRAINTS := $(CONSTRAINTS) -c requirements/spark.txt
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 # $(call debian,CHECK,PACKAGES): when the shell command CHECK fails, install the Debian PACKAGES
@@ -18,7 +19,7 @@ define debian
 	  fi; }
 endef
 
-.PHONY: setup browser run report test test-fast bench sample clean
+.PHONY: setup browser java spark run report test test-fast bench sample clean
 
 $(VENV)/.installed: pyproject.toml requirements/runtime.txt requirements/dev.txt
 	$(call debian,$(PYTHON) -c 'import ensurepip',$(notdir $(PYTHON))-venv)
@@ -34,6 +35,17 @@ setup: $(VENV)/.installed
 browser:
 	$(call debian,command -v chromium && command -v chromedriver,chromium chromium-driver)
 
+# The Spark engine's packages (pip install -e '.[spark]', pinned by requirements/spark.txt) and
+# Java 17, which Spark runs on: the tests build every model on Spark too. `make run` needs neither.
+$(VENV)/.spark: $(VENV)/.installed requirements/spark.txt
+	$(PY) -m pip install --quiet $(SPARK_CONSTRAINTS) -e '.[dev,spark]'
+	touch $@
+
+spark: $(VENV)/.spark
+
+java:
+	$(call debian,java -version,openjdk-17-jre-headless)
+
 run: setup
 	$(VENV)/bin/fulfilment-monitor run
 	$(VENV)/bin/fulfilment-monitor report --out data/reports
@@ -43,7 +55,7 @@ run: setup
 # once per run (tests/conftest.py).
 PYTEST := $(PY) -m pytest -n 2 --dist loadfile
 
-test: setup browser
+test: setup browser java spark
 	$(PYTEST)
 
 test-fast: setup

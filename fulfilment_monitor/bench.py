@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import json
 import multiprocessing
+import os
 import resource
 import shutil
 import sys
@@ -78,7 +79,13 @@ def phase_generate(out: Path, orders: int, days: int) -> str:
     return ""
 
 
-def phase_load(landing: Path, work: Path, until: dt.date | None) -> str:
+def _engine(name: str) -> None:
+    """This (child) process builds with the named engine, as FULFILMENT_ENGINE would say."""
+    os.environ["FULFILMENT_ENGINE"] = name
+
+
+def phase_load(landing: Path, work: Path, until: dt.date | None, engine: str = "duckdb") -> str:
+    _engine(engine)
     from fulfilment_monitor.pipeline import load_new_drops
     from fulfilment_monitor.validation import drop_gate
     gate_seconds = [0.0]
@@ -97,10 +104,18 @@ def phase_load(landing: Path, work: Path, until: dt.date | None) -> str:
             f"the gate (GX) {gate_seconds[0]:.1f} s of it")
 
 
-def phase_build(work: Path, as_of: dt.datetime) -> str:
+def phase_build(work: Path, as_of: dt.datetime, engine: str = "duckdb") -> str:
+    _engine(engine)
     from fulfilment_monitor import transform
+    detail = ""
+    if engine == "spark":
+        from fulfilment_monitor import spark
+        from fulfilment_monitor.settings import lake_for
+        started = time.perf_counter()
+        spark.session(lake_for(work))
+        detail = f"starting Spark {time.perf_counter() - started:.1f} s of it"
     transform.build(work, as_of)
-    return ""
+    return detail
 
 
 def phase_validate_marts(work: Path, as_of: dt.datetime) -> str:
@@ -188,6 +203,33 @@ def bench_scale(root: Path, orders: int, days: int, increment: bool) -> list[tup
     return rows
 
 
+SPARK_BUILD, DUCKDB_BUILD = "dbt build on Spark", "dbt build on DuckDB"
+
+
+def bench_engines(root: Path, orders: int, days: int) -> list[tuple[str, Measure]]:
+    """The dbt build at one scale on both engines, from the same loaded drops: the loader writes
+    the lake (engine spark), a copy of its work database builds on DuckDB, the original on Spark."""
+    folder = root / f"engines_{orders}"
+    shutil.rmtree(folder, ignore_errors=True)
+    landing, work, copy = folder / "landing", folder / "spark.work.duckdb", folder / "duckdb.work.duckdb"
+    as_of = end_of(START + dt.timedelta(days=days - 1))
+    rows = [("generate", measure(phase_generate, folder, orders, days))]
+    rows.append(("validate + load, and the lake", measure(phase_load, landing, work, None, "spark")))
+    shutil.copyfile(work, copy)
+    rows.append((DUCKDB_BUILD, measure(phase_build, copy, as_of, "duckdb")))
+    rows.append((SPARK_BUILD, measure(phase_build, work, as_of, "spark")))
+    return rows
+
+
+def render_engines(title: str, rows: list[tuple[str, Measure]]) -> str:
+    phases = dict(rows)
+    ratio = phases[SPARK_BUILD].seconds / phases[DUCKDB_BUILD].seconds
+    lines = [f"## {title}", "", "| phase | seconds | peak MB | detail |", "|---|---:|---:|---|"]
+    lines += [f"| {name} | {m.seconds:.1f} | {m.peak_mb:.0f} | {m.detail} |" for name, m in rows]
+    lines.append(f"| **Spark / DuckDB** | **{ratio:.1f}×** | | |")
+    return "\n".join(lines)
+
+
 def bench_backlog(root: Path, drops: int) -> list[tuple[str, Measure]]:
     """A backlog of `drops` small daily drops (about 12 rows each), loaded in one run."""
     from fulfilment_monitor.feeds import SOURCES
@@ -233,11 +275,14 @@ def render(title: str, rows: list[tuple[str, Measure]]) -> str:
     return "\n".join(lines)
 
 
-def command(scales: list[int], out: Path, days: int, backlog: int = 3000, as_json: bool = False) -> None:
+def command(scales: list[int], out: Path, days: int, backlog: int = 3000, as_json: bool = False,
+            engine: str = "duckdb") -> None:
     from fulfilment_monitor.generate.scenarios import MIN_DAYS, minimum_orders
     if days < MIN_DAYS or min(scales) < minimum_orders():
         raise UserError(f"bench needs --days >= {MIN_DAYS} and every scale >= {minimum_orders()} orders")
     out.mkdir(parents=True, exist_ok=True)
+    if engine == "spark":
+        return command_engines(scales, out, days, as_json)
     results: dict[str, list[tuple[str, Measure]]] = {}
     for orders in sorted(scales):
         results[f"{orders:,} orders"] = rows = bench_scale(out, orders, days, increment=orders == max(scales))
@@ -261,3 +306,17 @@ def command(scales: list[int], out: Path, days: int, backlog: int = 3000, as_jso
         pipeline = f"{s['pipeline']:.1f} ({s['pipeline_x_floor']:.1f}×)" if "pipeline" in s else "-"
         print(f"| {title} | {s['floor']:.1f} | {s['load']:.1f} ({s['load_x_floor']:.1f}×) | {dbt} | {pipeline} | "
               f"{s['peak_mb']:.0f} |")
+
+
+def command_engines(scales: list[int], out: Path, days: int, as_json: bool) -> None:
+    """`bench --engine spark`: the dbt build on Spark beside DuckDB's, at each scale."""
+    results = {}
+    for orders in sorted(scales):
+        results[f"{orders:,} orders"] = rows = bench_engines(out, orders, days)
+        if not as_json:
+            print(render_engines(f"{orders:,} orders ({days} days): the dbt build on both engines", rows), flush=True)
+            print(flush=True)
+    if as_json:
+        print(json.dumps({title: {"phases": {name: asdict(m) for name, m in rows},
+                                  "spark_x_duckdb": dict(rows)[SPARK_BUILD].seconds / dict(rows)[DUCKDB_BUILD].seconds}
+                          for title, rows in results.items()}, indent=1))

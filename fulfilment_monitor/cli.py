@@ -97,7 +97,9 @@ def cmd_export_outreach(args) -> None:
 def cmd_bench(args) -> None:
     from fulfilment_monitor.bench import command
 
-    command(scales=args.scales, out=args.out, days=args.days, backlog=args.backlog, as_json=args.json)
+    spark = args.engine == "spark"
+    command(scales=args.scales or ([10_000, 100_000] if spark else [10_000, 100_000, 1_000_000]), out=args.out,
+            days=args.days, backlog=args.backlog, as_json=args.json, engine=args.engine)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -149,7 +151,10 @@ def parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export_outreach)
 
     bench = commands.add_parser("bench", help="measure the pipeline at several scales and print a table")
-    bench.add_argument("--scales", type=_positive, nargs="+", default=[10_000, 100_000, 1_000_000])
+    bench.add_argument("--scales", type=_positive, nargs="+",
+                       help="orders per scale (default 10000 100000 1000000; with --engine spark 10000 100000)")
+    bench.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                       help="spark: the dbt build on Spark beside DuckDB's at each scale, and their ratio")
     bench.add_argument("--days", type=_positive, default=30)
     bench.add_argument("--backlog", type=int, default=3000,
                        help="also load a backlog of this many small daily drops (0: no backlog)")

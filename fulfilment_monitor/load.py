@@ -21,7 +21,7 @@ from typing import Callable
 import duckdb
 import pyarrow as pa
 
-from fulfilment_monitor import ledger, private, redact, tables
+from fulfilment_monitor import lake, ledger, private, redact, tables
 from fulfilment_monitor.feeds import FEEDS, FeedFile, files_of
 from fulfilment_monitor.landing import Drop, regular_file_inside
 from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
@@ -255,6 +255,7 @@ def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> No
             try:
                 _write_rows(con, batch, now)
                 _write_ledger(con, batch, now)
+                lake.hand_off(con, [r.load_id for r in batch.drops if r.status == "loaded"])  # Spark's copy, if Spark builds
                 con.commit()
             except BaseException:
                 con.rollback()

@@ -46,6 +46,12 @@ LANDING = _s("FULFILMENT_LANDING", "`data/sample/landing`",
 DB = _s("FULFILMENT_DB", "`data/fulfilment.duckdb`",
         "the published database (also an Airflow Variable of that name, which wins)")
 DBT_THREADS = _s("FULFILMENT_DBT_THREADS", "2", "threads of the dbt build")
+ENGINE = _s("FULFILMENT_ENGINE", "duckdb",
+            "`spark`: the models are built by Apache Spark from the lake beside the work database "
+            "(needs `pip install -e '.[spark]'` and Java 17), then published as the same DuckDB database")
+SPARK_MASTER = _s("FULFILMENT_SPARK_MASTER", "`local[2]`",
+                  "where Spark runs the build: `local[N]` (N cores of this machine), `spark://host:7077` "
+                  "(a standalone cluster) or `sc://host:15002` (Spark Connect)")
 SMTP_HOST = _s("FULFILMENT_SMTP_HOST", "none (required by `report --send`)",
                "SMTP server of the report (the DAG uses its `smtp_default` connection instead)")
 SMTP_PORT = _s("FULFILMENT_SMTP_PORT", "25 (465 with SSL)", "its port")
@@ -94,7 +100,7 @@ GATE_SETTINGS = tuple(_s(GATE_PREFIX + f.name.upper(), str(f.default), f.metadat
                       for f in fields(GateSettings))
 
 SETTINGS: tuple[Setting, ...] = (
-    ROOT_SETTING, LANDING, DB, DBT_THREADS,
+    ROOT_SETTING, LANDING, DB, DBT_THREADS, ENGINE, SPARK_MASTER,
     SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_SSL, SMTP_TIMEOUT,
     REPORT_FROM, REPORT_TO, ALERT_FROM, ALERT_TO, RETRY_DELAY, DEBUG, SHARED_GROUP,
     *GATE_SETTINGS,
@@ -192,6 +198,27 @@ def dbt_threads(environ: Mapping[str, str] | None = None) -> int:
     if threads < 1:
         raise UserError(f"{DBT_THREADS.env}={threads} must be at least 1")
     return threads
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine(environ: Mapping[str, str] | None = None) -> str:
+    """Which engine builds the models: duckdb (the default) or spark."""
+    name = (_read(ENGINE, environ) or ENGINES[0]).strip().lower()
+    if name not in ENGINES:
+        raise UserError(f"{ENGINE.env}={name!r} is not one of {', '.join(ENGINES)}")
+    return name
+
+
+def spark_master(environ: Mapping[str, str] | None = None) -> str:
+    """The Spark master URL of the build (local[2] by default)."""
+    return (_read(SPARK_MASTER, environ) or "local[2]").strip()
+
+
+def lake_for(work: Path) -> Path:
+    """The lake beside the work database: the drops' rows and Spark's models, as Parquet."""
+    return work.with_name(work.stem + ".lake")
 
 
 def gate(environ: Mapping[str, str] | None = None) -> GateSettings:

@@ -63,9 +63,14 @@ ERASED = "SELECT customer_id FROM audit.erasures"  # the customers whose persona
 PRIVATE_FEEDS = tuple(f for f in FEEDS if f.personal_columns)
 
 
-def _columns(feed: FeedFile, names: list[str]) -> str:
+def column_types(feed: FeedFile, names: list[str]) -> list[tuple[str, str]]:
+    """(name, SQL type) of `names`, columns of `feed` or derived from them (text)."""
     types = {c.name: SQL_TYPES[c.kind] for c in feed.columns}
-    return ",\n    ".join(f"{name} {types.get(name, 'VARCHAR')}" for name in names)  # derived: text
+    return [(name, types.get(name, "VARCHAR")) for name in names]
+
+
+def _columns(feed: FeedFile, names: list[str]) -> str:
+    return ",\n    ".join(f"{name} {kind}" for name, kind in column_types(feed, names))
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> None:

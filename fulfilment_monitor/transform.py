@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fulfilment_monitor import db as database, tables
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, iso
+from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, engine, iso
 
 # T reaches dbt through the environment, not --vars: a new var makes dbt re-parse the whole
 # project (about 2 s a night); an environment variable read only at execution does not.
@@ -22,18 +22,25 @@ STATE = "staging.incremental_state"
 FRESHNESS = "audit.source_freshness"
 
 
-def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifest=None, quiet: bool = True):
-    """Run one dbt command in-process (on a parsed `manifest` when given); its result, or a
-    UserError naming what failed."""
+def artefacts(db: Path, target: str | None = None) -> Path:
+    """dbt's artefacts live beside the database, so concurrent runs on different databases never
+    collide; one folder per target, so each keeps its partial parse."""
+    return db.resolve().parent / ("dbt" if target is None else f"dbt-{target}")
+
+
+def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifest=None, quiet: bool = True,
+            target: str | None = None):
+    """Run one dbt command in-process (on a parsed `manifest` when given) against the work
+    database, or with `target` another of profiles.yml's targets; its result, or a UserError
+    naming what failed."""
     from dbt.cli.main import dbtRunner
 
     os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
     os.environ[AS_OF_ENV] = iso(as_of) if as_of is not None else ""  # empty: T is not set
-    # dbt's artefacts live beside the database, so concurrent runs on different databases never collide.
-    artefacts = db.resolve().parent / "dbt"
+    folder = artefacts(db, target)
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
-               "--target-path", str(artefacts / "target"), "--log-path", str(artefacts / "logs"),
-               "--threads", str(dbt_threads())]
+               "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
+               "--threads", str(dbt_threads()), *(["--target", target] if target else [])]
     flags = ["--quiet"] if quiet else []
     result = dbtRunner(manifest=manifest).invoke([*flags, *command])
     if result.success:
@@ -48,9 +55,10 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
     raise UserError(f"dbt {args[0]} failed: {reason}")
 
 
-def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True) -> None:
-    """Run one dbt command in-process; raise a UserError naming what failed."""
-    _invoke(args, db, as_of, quiet=quiet)
+def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True, target: str | None = None):
+    """Run one dbt command in-process (on `target` of profiles.yml, the work database's by
+    default); its result, or a UserError naming what failed."""
+    return _invoke(args, db, as_of, quiet=quiet, target=target)
 
 
 def incremental_models(manifest) -> list[tuple[str, str]]:
@@ -99,8 +107,14 @@ def build(db: Path, as_of: dt.datetime, full_refresh: bool = False) -> str | Non
     """Seeds, models and data tests at T; dbt unit tests run in the test suite, not every night.
 
     Incremental unless `full_refresh` or full_refresh_reason() says otherwise; returns why the
-    build was a full rebuild (None when it was incremental).
+    build was a full rebuild (None when it was incremental). With FULFILMENT_ENGINE=spark, Spark
+    builds every model in full from the lake and they come back into the work database (spark.py).
     """
+    if engine() == "spark":
+        from fulfilment_monitor import spark
+        spark.build(db, as_of)
+        source_freshness(db, as_of)
+        return "the engine is Spark, which builds every model in full"
     manifest = _invoke(["parse"], db, as_of).result  # partial parsing: a fraction of a second
     reason = "asked for" if full_refresh else full_refresh_reason(db, as_of, incremental_models(manifest))
     _invoke(["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])],

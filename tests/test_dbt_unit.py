@@ -18,7 +18,7 @@ from fulfilment_monitor.db import connect
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.tables import ensure as ensure_tables
 from fulfilment_monitor.settings import DBT_PROJECT
-from fulfilment_monitor.transform import dbt
+from fulfilment_monitor.transform import artefacts, dbt
 
 # Each unit test sets its own T (overrides: vars: as_of); this one only types the empty build.
 T = dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)
@@ -26,9 +26,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 RULES = sorted(p.stem for p in (DBT_PROJECT.parent / "dbt_models" / "intermediate" / "rules").glob("int_rule_*.sql"))
 
 
-def unit_test_results(db: Path) -> list[dict]:
+def unit_test_results(db: Path, target: str | None = None) -> list[dict]:
     """dbt's run results of the last command on this database (its artefacts live beside it)."""
-    return json.loads((db.parent / "dbt" / "target" / "run_results.json").read_text())["results"]
+    return json.loads((artefacts(db, target) / "target" / "run_results.json").read_text())["results"]
 
 
 def failing(results: list[dict]) -> list[str]:

@@ -64,6 +64,10 @@ def test_settings_are_read_when_asked_with_their_defaults():
     assert settings.retry_delay({}) == dt.timedelta(seconds=60)
     assert settings.retry_delay({"FULFILMENT_RETRY_DELAY_SECONDS": "1.5"}) == dt.timedelta(seconds=1.5)
     assert settings.dbt_threads({}) == 2
+    assert (settings.engine({}), settings.spark_master({})) == ("duckdb", "local[2]")
+    assert settings.engine({"FULFILMENT_ENGINE": "Spark"}) == "spark"
+    with pytest.raises(UserError, match="FULFILMENT_ENGINE='flink' is not one of duckdb, spark"):
+        settings.engine({"FULFILMENT_ENGINE": "flink"})
     assert settings.gate({"FULFILMENT_GATE_VOLUME_LOW_RATIO": "0.5"}) == GateSettings(volume_low_ratio=0.5)
     with pytest.raises(UserError, match="FULFILMENT_GATE_BAD_ROWS_TOLERATED='many' is not a whole number"):
         settings.gate({"FULFILMENT_GATE_BAD_ROWS_TOLERATED": "many"})
@@ -88,13 +92,15 @@ def test_smtp_and_addresses_from_the_environment():
 def test_dependencies_are_pinned_exactly_and_locked():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     locked = {}
-    for name in ("runtime.txt", "dev.txt"):
+    for name in ("runtime.txt", "dev.txt", "spark.txt"):
         for line in (REPO / "requirements" / name).read_text().splitlines():
             if line and not line.startswith("#"):
                 package, version = line.split("==")
                 locked[re.sub(r"[-_.]+", "-", package).lower()] = version
-    direct = [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    direct = [*project["dependencies"], *project["optional-dependencies"]["dev"],
+              *project["optional-dependencies"]["spark"]]
     for requirement in direct:
         package, version = requirement.split("==")
+        package = package.split("[")[0]  # dbt-spark[session]: the package, whatever its extras
         assert locked[re.sub(r"[-_.]+", "-", package).lower()] == version, requirement
     assert project["scripts"] == {"fulfilment-monitor": "fulfilment_monitor.cli:main"}

@@ -22,7 +22,7 @@ unlinked as (
     group by c.contact_id
 )
 select
-    c.* exclude (_built_at),
+    {{ star_except('c', ['_built_at']) }},
     coalesce(c.order_id, case when u.open_orders = 1 then u.order_id end) as attributed_order_id,
     case when c.order_id is not null then 'linked'
          when u.open_orders = 1 then 'inferred' end as attribution,

@@ -9,7 +9,7 @@ select
     bool_or(fulfilment_type in ('two_person', 'install')) as is_big_ticket,
     bool_and(dispatched_qty >= ordered_qty) as fully_dispatched,
     case when bool_and(fully_delivered_at is not null) then max(fully_delivered_at) end as fully_delivered_at,
-    arg_min(description, line_no) as first_item,
+    {{ value_at_min('description', 'line_no') }} as first_item,
     {{ built_at() }} as _built_at
 from {{ ref('int_order_line_quantities') }}
 {%- if is_incremental() %}

@@ -7,7 +7,7 @@
 {{ config(materialized='incremental', unique_key='shipment_id', post_hook="{{ record_increment() }}",
           pre_hook="{{ collect_touched(shipments_changed(), 'shipment_id') }}") }}
 with shipments as (
-    select * exclude (_built_at) from {{ ref('stg_wms__shipments') }}
+    select {{ star_except('', ['_built_at']) }} from {{ ref('stg_wms__shipments') }}
     {%- if is_incremental() %}
     where {{ is_touched('shipment_id') }}
     {%- endif %}

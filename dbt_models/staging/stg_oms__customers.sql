@@ -14,7 +14,7 @@ with known as (
 select
     customer_id,
     first_name,
-    case when timezone in (select name from pg_timezone_names()) then timezone end as timezone,
+    case when {{ is_time_zone('timezone') }} then timezone end as timezone,
     timezone as timezone_as_delivered,
     preferred_channel,
     consent_email,

@@ -12,7 +12,7 @@ with known as (
 )
 select order_id, line_no, sku,
        -- one line, for every text that names the item (a catalogue may break it over lines)
-       trim(regexp_replace(description, '\s+', ' ', 'g')) as description,
+       {{ one_line('description') }} as description,
        quantity, unit_price, fulfilment_type,
        updated_at_ts as updated_at, {{ built_at() }} as _built_at
 from known

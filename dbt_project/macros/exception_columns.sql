@@ -4,26 +4,26 @@
                            booking_id=none, shipment_id=none, contact_id=none, event_id=none,
                            contractor_id=none, warehouse_id=none, resolved_by_rule='false') -%}
     '{{ type }}' as exception_type,
-    CAST({{ subtype or 'null' }} AS VARCHAR) as exception_subtype,
-    CAST({{ key }} AS VARCHAR) as exception_key,
-    CAST({{ order_id }} AS VARCHAR) as order_id,
-    CAST({{ booking_id or 'null' }} AS VARCHAR) as booking_id,
-    CAST({{ shipment_id or 'null' }} AS VARCHAR) as shipment_id,
-    CAST({{ contact_id or 'null' }} AS VARCHAR) as contact_id,
-    CAST({{ event_id or 'null' }} AS VARCHAR) as event_id,
-    CAST({{ contractor_id or 'null' }} AS VARCHAR) as contractor_id,
-    CAST({{ warehouse_id or 'null' }} AS VARCHAR) as warehouse_id,
-    CAST({{ occurred_at }} AS TIMESTAMPTZ) as occurred_at,
+    CAST({{ subtype or 'null' }} AS STRING) as exception_subtype,
+    CAST({{ key }} AS STRING) as exception_key,
+    CAST({{ order_id }} AS STRING) as order_id,
+    CAST({{ booking_id or 'null' }} AS STRING) as booking_id,
+    CAST({{ shipment_id or 'null' }} AS STRING) as shipment_id,
+    CAST({{ contact_id or 'null' }} AS STRING) as contact_id,
+    CAST({{ event_id or 'null' }} AS STRING) as event_id,
+    CAST({{ contractor_id or 'null' }} AS STRING) as contractor_id,
+    CAST({{ warehouse_id or 'null' }} AS STRING) as warehouse_id,
+    CAST({{ occurred_at }} AS {{ instant_type() }}) as occurred_at,
     CAST({{ resolved_by_rule }} AS BOOLEAN) as resolved_by_rule,
-    CAST({{ evidence }} AS VARCHAR) as evidence
+    CAST({{ evidence }} AS STRING) as evidence
 {%- endmacro %}
 
 {# Local wall-clock time as text for evidence. #}
 {% macro fmt_local(ts) -%}
-    strftime({{ ts }}, '%Y-%m-%d %H:%M')
+    {{ format_time(ts, '%Y-%m-%d %H:%M') }}
 {%- endmacro %}
 
 {# An instant as UTC text for evidence. #}
 {% macro fmt_utc(ts) -%}
-    strftime(timezone('UTC', {{ ts }}), '%Y-%m-%d %H:%M UTC')
+    {{ format_time(to_local_time(ts, "'UTC'"), '%Y-%m-%d %H:%M UTC') }}
 {%- endmacro %}

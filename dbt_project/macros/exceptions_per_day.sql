@@ -1,7 +1,7 @@
 {# Exceptions per UTC day (of occurred_at) and `key` (contractor_id, warehouse_id, ...): all, open,
    and one count per (exception_type, column name) in `types`. #}
 {% macro exceptions_per_day(key, types) -%}
-    select CAST(timezone('UTC', occurred_at) AS DATE) as metric_date, {{ key }},
+    select {{ utc_date('occurred_at') }} as metric_date, {{ key }},
            count(*) as exceptions,
            count(*) filter (where status = 'open') as open_exceptions
            {%- for type, column in types %},

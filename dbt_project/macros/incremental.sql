@@ -24,6 +24,7 @@
 
 {# on-run-start: the state table exists before any model reads it. #}
 {% macro create_incremental_state() -%}
+    {%- if builds_incrementally() %}
     create schema if not exists staging;
     create table if not exists {{ incremental_state() }} (
         model VARCHAR PRIMARY KEY,
@@ -31,11 +32,12 @@
         load_ids VARCHAR[] NOT NULL,     -- audit.drops.load_id of every load it had then
         built_at TIMESTAMPTZ NOT NULL    -- the start of the dbt run that built it (see built_at())
     )
+    {%- endif %}
 {%- endmacro %}
 
 {# post-hook of every incremental model, inside its transaction. #}
 {% macro record_increment() -%}
-    {%- if config.get('materialized') == 'incremental' -%}
+    {%- if config.get('materialized') == 'incremental' and builds_incrementally() -%}
     insert or replace into {{ incremental_state() }}
     select '{{ this.identifier }}', {{ as_of() }}, coalesce(list(load_id order by load_id), []), {{ built_at() }}
     from {{ source('audit', 'drops') }}
@@ -45,7 +47,7 @@
 
 {# The start of this dbt run: every incremental model stamps the rows it writes with it (_built_at). #}
 {% macro built_at() -%}
-    CAST('{{ run_started_at.isoformat() }}' AS TIMESTAMPTZ)
+    CAST('{{ run_started_at.isoformat() }}' AS {{ instant_type() }})
 {%- endmacro %}
 
 {% macro last_build(column) -%}

@@ -5,5 +5,5 @@
 
 {# Keep one row per key: the first by the given order. #}
 {% macro first_per(partition_by, order_by) -%}
-    QUALIFY row_number() OVER (PARTITION BY {{ partition_by }} ORDER BY {{ order_by }}) = 1
+    QUALIFY row_number() OVER (PARTITION BY {{ partition_by }} ORDER BY {{ nulls_last(order_by.split(', ')) }}) = 1
 {%- endmacro %}

@@ -166,18 +166,18 @@
     a moment (Sat 10 Oct 09:00), a duration (45 min, 14 h, 3 days) and agent time (25 min,
     1 h 20 min). -#}
 {% macro story_day(ts) -%}
-    strftime({{ ts }}, '%a %-d %b')
+    {{ format_time(ts, '%a %-d %b') }}
 {%- endmacro %}
 
 {% macro story_time(ts) -%}
-    strftime({{ ts }}, '%a %-d %b %H:%M')
+    {{ format_time(ts, '%a %-d %b %H:%M') }}
 {%- endmacro %}
 
 {#- A window's wall clock as the customer lives it: the instant in the delivery address's zone
     (stg_oms__customers.timezone) when known, else as the contractor wrote it (a contractor that
     writes UTC would otherwise show a New York customer a 13-17 window for their 8-12). -#}
 {% macro story_local(instant, written_local, zone) -%}
-    (CASE WHEN {{ zone }} IS NULL THEN {{ written_local }} ELSE timezone({{ zone }}, {{ instant }}) END)
+    (CASE WHEN {{ zone }} IS NULL THEN {{ written_local }} ELSE {{ to_local_time(instant, zone) }} END)
 {%- endmacro %}
 
 {% macro story_window(start_local, end_local) -%}
@@ -185,8 +185,8 @@
 {%- endmacro %}
 
 {% macro _story_hour(ts) -%}
-    (CAST(hour({{ ts }}) AS VARCHAR)
-     || CASE WHEN minute({{ ts }}) > 0 THEN ':' || lpad(CAST(minute({{ ts }}) AS VARCHAR), 2, '0') ELSE '' END)
+    (CAST(hour({{ ts }}) AS STRING)
+     || CASE WHEN minute({{ ts }}) > 0 THEN ':' || lpad(CAST(minute({{ ts }}) AS STRING), 2, '0') ELSE '' END)
 {%- endmacro %}
 
 {% macro story_duration(seconds) -%}
@@ -197,9 +197,9 @@
 
 {% macro story_agent_time(seconds) -%}
     (CASE WHEN {{ seconds }} < 60 THEN CAST({{ seconds }} AS BIGINT) || ' s'
-          WHEN {{ seconds }} < 3600 THEN CAST({{ seconds }} // 60 AS BIGINT) || ' min'
-          ELSE CAST({{ seconds }} // 3600 AS BIGINT) || ' h'
-               || CASE WHEN {{ seconds }} % 3600 >= 60 THEN ' ' || CAST({{ seconds }} % 3600 // 60 AS BIGINT) || ' min' ELSE '' END
+          WHEN {{ seconds }} < 3600 THEN CAST({{ quotient(seconds, 60) }} AS BIGINT) || ' min'
+          ELSE CAST({{ quotient(seconds, 3600) }} AS BIGINT) || ' h'
+               || CASE WHEN {{ seconds }} % 3600 >= 60 THEN ' ' || CAST({{ quotient(seconds ~ ' % 3600', 60) }} AS BIGINT) || ' min' ELSE '' END
      END)
 {%- endmacro %}
 
@@ -233,7 +233,7 @@
             {%- if pair | length != 2 or pair[0] not in args -%}
                 {{ exceptions.raise_compiler_error("story_wording: '" ~ key ~ "' needs a value for {" ~ pair[0] ~ "}") }}
             {%- endif -%}
-            {%- do pieces.append("CAST(" ~ args[pair[0]] ~ " AS VARCHAR)") -%}
+            {%- do pieces.append("CAST(" ~ args[pair[0]] ~ " AS STRING)") -%}
             {%- set literal = pair[1] -%}
         {%- endif -%}
         {%- if literal -%}

@@ -4,13 +4,13 @@
    `as_of` (`--vars '{as_of: ...}'`, unit tests' overrides) wins when it is set. #}
 {% macro as_of() -%}
     {%- if not execute -%}
-        CAST(NULL AS TIMESTAMPTZ)
+        CAST(NULL AS {{ instant_type() }})
     {%- else -%}
         {%- set moment = var('as_of') or env_var('FULFILMENT_AS_OF', '') -%}
         {%- if not moment -%}
             {{ exceptions.raise_compiler_error("set the reference time: FULFILMENT_AS_OF=2026-11-21T00:00:00Z or --vars '{as_of: 2026-11-21T00:00:00Z}'") }}
         {%- endif -%}
-        CAST('{{ moment }}' AS TIMESTAMPTZ)
+        CAST('{{ moment }}' AS {{ instant_type() }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -21,28 +21,23 @@
    `at` is the instant to judge at (default T). Reads the raw lineage column _extract_date. #}
 {% macro known_at(stamp=none, at=none) -%}
     {%- set moment = at or as_of() -%}
-    _extract_date < CAST(timezone('UTC', {{ moment }}) AS DATE)
+    _extract_date < {{ utc_date(moment) }}
     {%- if stamp %} and {{ stamp }} <= {{ moment }}{% endif %}
 {%- endmacro %}
 
 {# A raw ISO 8601 timestamp (offset included) as an instant. #}
 {% macro instant(column) -%}
-    CAST({{ column }} AS TIMESTAMPTZ)
+    {{ parse_instant(column) }}
 {%- endmacro %}
 
 {# The wall clock written in a raw ISO 8601 timestamp, in its own offset. #}
 {% macro wall_clock(column) -%}
-    CAST(left({{ column }}, 19) AS TIMESTAMP)
-{%- endmacro %}
-
-{# Hours and minutes as intervals, from the catalogue's vars. #}
-{% macro hours(var_name) -%}
-    to_hours(CAST({{ var(var_name) }} AS BIGINT))
+    {{ parse_wall_clock(column) }}
 {%- endmacro %}
 
 {# The local calendar date of an instant in an IANA zone (UTC when the zone is unknown). #}
 {% macro local_date(instant_sql, zone_sql) -%}
-    CAST(timezone(coalesce({{ zone_sql }}, 'UTC'), {{ instant_sql }}) AS DATE)
+    CAST({{ to_local_time(instant_sql, "coalesce(" ~ zone_sql ~ ", 'UTC')") }} AS DATE)
 {%- endmacro %}
 
 {# The order version `v` (stg_oms__order_versions) that was the current truth at `instant`. #}
@@ -52,7 +47,7 @@
 
 {# When a booking version's window counts as missed: window_end + missed_window_grace_minutes. #}
 {% macro window_deadline(window_end) -%}
-    {{ window_end }} + to_minutes(CAST({{ var('missed_window_grace_minutes') }} AS BIGINT))
+    {{ window_end }} + {{ minutes(var('missed_window_grace_minutes')) }}
 {%- endmacro %}
 
 {# The missed_window rule's population, one definition for the rule and the on-time metric: a
@@ -67,5 +62,10 @@
 
 {# The end of a promised date in the customer's IANA zone (UTC when unknown), as an instant. #}
 {% macro promise_deadline(promised_date, zone) -%}
-    timezone(coalesce({{ zone }}, 'UTC'), CAST({{ promised_date }} + 1 AS TIMESTAMP))
+    {{ to_instant('CAST(' ~ promised_date ~ ' + 1 AS TIMESTAMP)', 'coalesce(' ~ zone ~ ", 'UTC')") }}
+{%- endmacro %}
+
+{# The UTC calendar date of an instant. #}
+{% macro utc_date(instant_sql) -%}
+    CAST({{ to_local_time(instant_sql, "'UTC'") }} AS DATE)
 {%- endmacro %}

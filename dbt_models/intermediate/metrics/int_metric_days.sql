@@ -2,7 +2,6 @@
 -- date D whose end is T: from the first order's placed_at to the UTC date of the last instant
 -- before T (so a run at T = midnight after D ends on D, never on an empty day of its own).
 select CAST(day AS DATE) as metric_date
-from generate_series(
-    (select CAST(timezone('UTC', min(placed_at)) AS DATE) from {{ ref('int_orders') }}),
-    CAST(timezone('UTC', {{ as_of() }} - INTERVAL 1 MICROSECOND) AS DATE),
-    INTERVAL 1 DAY) as days(day)
+from {{ day_series(
+    "(select " ~ utc_date('min(placed_at)') ~ " from " ~ ref('int_orders') ~ ")",
+    utc_date(as_of() ~ ' - INTERVAL 1 MICROSECOND')) }}

@@ -11,7 +11,7 @@ select
     contractor_id,
     event_id,
     occurred_at as attempted_at,
-    CAST(timezone('UTC', occurred_at) AS DATE) as metric_date,
+    {{ utc_date('occurred_at') }} as metric_date,
     event_type = 'delivered' as delivered,
     {{ built_at() }} as _built_at
 from {{ ref('stg_contractor__events') }}

@@ -26,7 +26,7 @@ select
     contractor_id,
     window_end,
     deadline,
-    CAST(timezone('UTC', window_end) AS DATE) as metric_date,
+    {{ utc_date('window_end') }} as metric_date,
     coalesce(delivered_at <= deadline, false) as on_time,
     {{ built_at() }} as _built_at
 from versions

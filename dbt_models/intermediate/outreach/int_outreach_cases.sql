@@ -18,7 +18,7 @@ open_exceptions as (
 ),
 types as (
     select customer_id, order_id,
-           list(exception_type order by severity_rank, exception_type) as exception_types
+           {{ ordered_list('exception_type', ['severity_rank', 'exception_type']) }} as exception_types
     from (select customer_id, order_id, exception_type, min(severity_rank) as severity_rank
           from open_exceptions group by all)
     group by all
@@ -27,9 +27,9 @@ cases as (
     select
         customer_id,
         order_id,
-        list(exception_id order by severity_rank, occurred_at, exception_id) as exception_ids,
+        {{ ordered_list('exception_id', ['severity_rank', 'occurred_at', 'exception_id']) }} as exception_ids,
         count(*) as open_exceptions,
-        arg_min(severity, severity_rank) as worst_severity,
+        {{ value_at_min('severity', 'severity_rank') }} as worst_severity,
         max(points) as severity_points,
         bool_or(exception_type = 'high_effort_contact') as has_high_effort,
         min(opened_at) as opened_at
@@ -41,7 +41,7 @@ scored as (
         c.*,
         t.exception_types,
         coalesce(f.is_big_ticket, false) as is_big_ticket,
-        greatest(0, date_diff('hour', c.opened_at, {{ as_of() }}) // 24) as days_open,
+        greatest(0, {{ quotient(hour_boundaries_between('c.opened_at', as_of()), 24) }}) as days_open,
         coalesce(ef.effort_score, 0) as effort_score
     from cases as c
     join types as t using (customer_id, order_id)
@@ -65,5 +65,5 @@ select
                     + least(15, 5 * (open_exceptions - 1))
                     + case when is_big_ticket then 10 else 0 end
                     + least(15, days_open)
-                    + least(10, effort_score // 10)) AS INTEGER) as priority
+                    + least(10, {{ quotient('effort_score', 10) }})) AS INTEGER) as priority
 from scored

@@ -8,23 +8,22 @@ with cases as (
 ),
 per_type as (
     select order_id, exception_type, count(*) as times, min(opened_at) as first_opened,
-           arg_min(context_clause, (opened_at, exception_id)) as clause
+           {{ value_at_min('context_clause', ['opened_at', 'exception_id']) }} as clause
     from {{ ref('int_exception_story') }}
     where context_clause is not null
     group by all
 ),
 broke as (
     select c.case_id,
-           string_agg(case when p.times > 1 then {{ say('clause_repeated', {'clause': 'p.clause', 'times': 'p.times'}) }}
-                           else p.clause end, '; ' order by p.first_opened, p.exception_type) as what_broke
+           {{ joined_text("case when p.times > 1 then " ~ say('clause_repeated', {'clause': 'p.clause', 'times': 'p.times'})
+                          ~ " else p.clause end", "'; '", ['p.first_opened', 'p.exception_type']) }} as what_broke
     from cases as c
     join per_type as p using (order_id)
     group by c.case_id
 ),
 effort as (
     select c.case_id, e.*,
-           array_to_string(list_transform(e.channels_used, lambda ch: {{ phrase('channel_name', 'ch', fallback=true) }}),
-                           ', ') as channel_list
+           {{ join_each('e.channels_used', 'ch', phrase('channel_name', 'ch', fallback=true), "', '") }} as channel_list
     from cases as c
     left join {{ ref('int_customer_effort') }} as e on e.order_id = c.order_id
 ),
@@ -39,7 +38,7 @@ named as (
     'contacts': say_count('count.contacts', 'e.inbound_contacts'),
     'channels': say_count('count.channels', 'e.channel_count'),
     'channel_list': 'e.channel_list',
-    'first_day': story_day("timezone(coalesce(cu.timezone, 'UTC'), e.first_contact_at)"),
+    'first_day': story_day(to_local_time('e.first_contact_at', "coalesce(cu.timezone, 'UTC')")),
     'handled': 'case when e.handle_seconds > 0 then ' ~ story_agent_time('e.handle_seconds') ~ ' end',
     'transfers': 'case when e.transfers > 0 then ' ~ say_count('count.transfers', 'e.transfers') ~ ' end',
     'score': 'e.effort_score'} %}

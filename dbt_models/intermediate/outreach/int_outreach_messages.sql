@@ -14,17 +14,17 @@ with case_exceptions as (
 ),
 worded as (
     select ce.*, w.message_rank, w.next_unbooked, w.question_unbooked, w.next_booked, w.question_booked,
-           replace(w.happened, '{day}', strftime(
-               case when ce.exception_type = 'at_risk_promise' then CAST(ce.promised_date AS TIMESTAMP)
-                    else timezone(coalesce(ce.timezone, 'UTC'), ce.occurred_at) end,
-               '%A %-d %B')) as happened
+           replace(w.happened, '{day}', {{ format_time(
+               "case when ce.exception_type = 'at_risk_promise' then CAST(ce.promised_date AS TIMESTAMP)
+                    else " ~ to_local_time('ce.occurred_at', "coalesce(ce.timezone, 'UTC')") ~ " end",
+               '%A %-d %B') }}) as happened
     from case_exceptions as ce
     join {{ ref('int_outreach_wording') }} as w
         on w.exception_type = ce.exception_type
         and (w.exception_subtype is null or w.exception_subtype = ce.exception_subtype)
 ),
 happened as (
-    select case_id, string_agg(happened, '; ' order by message_rank, first_at, happened) as happened
+    select case_id, {{ joined_text('happened', "'; '", ['message_rank', 'first_at', 'happened']) }} as happened
     from (select case_id, happened, min(message_rank) as message_rank, min(occurred_at) as first_at
           from worded group by all)
     group by case_id
@@ -48,8 +48,8 @@ current_windows as (
 ),
 next_window as (
     select order_id,
-           'on ' || strftime(window_start_local, '%A %-d %B') || ' between '
-           || strftime(window_start_local, '%H:%M') || ' and ' || strftime(window_end_local, '%H:%M') as window_text
+           'on ' || {{ format_time('window_start_local', '%A %-d %B') }} || ' between '
+           || {{ format_time('window_start_local', '%H:%M') }} || ' and ' || {{ format_time('window_end_local', '%H:%M') }} as window_text
     from current_windows
     where window_end > {{ as_of() }}
     {{ first_per('order_id', 'window_start') }}

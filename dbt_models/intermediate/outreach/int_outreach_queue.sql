@@ -47,7 +47,7 @@ channel_states as (
     select k.*, coalesce(r.reply_rate, 0) as reply_rate,
            case when t.case_id is null then 'untried'
                 when t.answered then 'answered'
-                when t.last_tried_at > {{ as_of() }} - {{ hours('reply_hours') }} then 'awaiting'
+                when t.last_tried_at > {{ as_of() }} - {{ hours(var('reply_hours')) }} then 'awaiting'
                 else 'unanswered' end as state
     from consented as k
     left join tries as t on t.case_id = k.case_id and t.channel = k.channel
@@ -61,7 +61,7 @@ ranked as (
 ),
 channels as (
     select case_id,
-           list(channel order by channel_order) as channels,
+           {{ ordered_list('channel', ['channel_order']) }} as channels,
            count(*) as consented_channels,
            count(*) filter (where state = 'unanswered') as unanswered_channels,
            bool_or(state = 'awaiting') as awaiting_reply,
@@ -75,21 +75,21 @@ in_contact as (
     from cases as c
     join contacts as ct on ct.customer_id = c.customer_id
     where ct.direction = 'inbound'
-      and ct.started_at > {{ as_of() }} - {{ hours('in_contact_hours') }}
+      and ct.started_at > {{ as_of() }} - {{ hours(var('in_contact_hours')) }}
       and (ct.attributed_order_id = c.order_id or ct.attributed_order_id is null)
 ),
 local_clock as (
     select c.case_id, coalesce(cu.timezone, 'UTC') as zone,
-           timezone(coalesce(cu.timezone, 'UTC'), {{ as_of() }}) as local_now
+           {{ to_local_time(as_of(), "coalesce(cu.timezone, 'UTC')") }} as local_now
     from cases as c
     left join customers as cu on cu.customer_id = c.customer_id
 ),
 send_times as (
     select case_id,
-           case when local_now < CAST(local_now AS DATE) + {{ hours('quiet_hours_start') }}
-                then timezone(zone, CAST(local_now AS DATE) + {{ hours('quiet_hours_start') }})
-                when local_now >= CAST(local_now AS DATE) + {{ hours('quiet_hours_end') }}
-                then timezone(zone, CAST(local_now AS DATE) + 1 + {{ hours('quiet_hours_start') }})
+           case when local_now < CAST(local_now AS DATE) + {{ hours(var('quiet_hours_start')) }}
+                then {{ to_instant('CAST(local_now AS DATE) + ' ~ hours(var('quiet_hours_start')), 'zone') }}
+                when local_now >= CAST(local_now AS DATE) + {{ hours(var('quiet_hours_end')) }}
+                then {{ to_instant('CAST(local_now AS DATE) + 1 + ' ~ hours(var('quiet_hours_start')), 'zone') }}
                 else {{ as_of() }} end as send_after
     from local_clock
 )
@@ -103,8 +103,8 @@ select
     c.open_exceptions,
     c.effort_score,
     c.priority,
-    ch.channels[1] as channel,
-    coalesce(ch.channels[2:], []) as fallback_channels,
+    {{ first_of('ch.channels') }} as channel,
+    {{ rest_of('ch.channels') }} as fallback_channels,
     s.send_after,
     c.has_high_effort or coalesce(ch.unanswered_channels = ch.consented_channels, false) as escalate,
     case when ch.case_id is null then 'no consented channel'

@@ -18,7 +18,7 @@ booked_in_time as (
     join {{ ref('int_booking_versions') }} as v using (booking_id)
     where b.active_until is null
     group by b.order_id, b.booking_id
-    having arg_max(v.window_local_date, v.version_no) <= (
+    having {{ value_at_max('v.window_local_date', 'v.version_no') }} <= (
         select promised_date from {{ ref('int_orders') }} as o where o.order_id = b.order_id)
 ),
 at_risk as (
@@ -30,7 +30,7 @@ select
     {{ exception_columns(
         type='at_risk_promise', key='order_id', order_id='order_id',
         occurred_at=promise_deadline('promised_date', 'timezone'),
-        evidence="'promised ' || strftime(promised_date, '%Y-%m-%d') || ' ('
+        evidence="'promised ' || " ~ format_time('promised_date', '%Y-%m-%d') ~ " || ' ('
                   || case when promised_date = local_today then 'today' else 'tomorrow' end || ' in '
                   || coalesce(timezone, 'UTC') || ')'
                   || case when not booked then '; no booking on or before that date' else '' end

@@ -13,8 +13,8 @@ overlapping as (
     from bookings as a
     join bookings as b
         on b.order_id = a.order_id and b.ref_key = a.ref_key and b.booking_id > a.booking_id
-    where a.created_at < coalesce(b.active_until, CAST('infinity' AS TIMESTAMPTZ))
-      and b.created_at < coalesce(a.active_until, CAST('infinity' AS TIMESTAMPTZ))
+    where a.created_at < coalesce(b.active_until, {{ end_of_time() }})
+      and b.created_at < coalesce(a.active_until, {{ end_of_time() }})
     {{ first_per('a.order_id, a.ref_key', 'overlap_start, second_booking') }}
 )
 select

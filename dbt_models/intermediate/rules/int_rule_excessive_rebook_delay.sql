@@ -7,9 +7,9 @@ select
         booking_id='v.booking_id', event_id='v.start_event_id', contractor_id='v.contractor_id',
         occurred_at='v.started_at',
         evidence="'booking ' || v.booking_id || ' v' || v.version_no || ' window on '
-                  || strftime(v.window_local_date, '%Y-%m-%d') || ', '
-                  || (v.window_local_date - o.promised_date) || ' days after the promised '
-                  || strftime(o.promised_date, '%Y-%m-%d')") }}
+                  || " ~ format_time('v.window_local_date', '%Y-%m-%d') ~ " || ', '
+                  || " ~ days_after('v.window_local_date', 'o.promised_date') ~ " || ' days after the promised '
+                  || " ~ format_time('o.promised_date', '%Y-%m-%d')) }}
 from {{ ref('int_booking_versions') }} as v
 join {{ ref('int_orders') }} as o using (order_id)
 where v.window_local_date > o.promised_date + CAST({{ var('max_rebook_days') }} AS INTEGER)

@@ -9,7 +9,7 @@ with contacts as (
 inbound as (
     select *,
         count(*) over (partition by attributed_order_id order by started_at
-                       range between to_days(CAST({{ var('high_effort_days') }} AS INTEGER)) preceding
+                       range between {{ days(var('high_effort_days')) }} preceding
                        and current row) as inbound_in_window,
         sum(coalesce(handle_seconds, 0)) over (partition by attributed_order_id
                        order by started_at, contact_id rows unbounded preceding) as handle_so_far

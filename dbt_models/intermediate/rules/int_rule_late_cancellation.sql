@@ -8,10 +8,10 @@ select
         contractor_id='contractor_id', occurred_at='superseded_at',
         evidence="replace(ended_by_type, 'booking_', '') || ' by the contractor'
                   || coalesce(' (' || ended_by_reason || ')', '') || ' '
-                  || round(epoch(window_start - superseded_at) / 3600, 1) || 'h before the '
+                  || round(" ~ seconds_between('superseded_at', 'window_start') ~ " / 3600, 1) || 'h before the '
                   || " ~ fmt_local('window_start_local') ~ " || ' window'") }}
 from {{ ref('int_booking_versions') }}
 where ended_by_type in ('booking_cancelled', 'booking_rescheduled')
   and ended_by_initiator = 'contractor'
   and superseded_at <= window_start
-  and window_start - superseded_at < {{ hours('late_cancel_hours') }}
+  and window_start - superseded_at < {{ hours(var('late_cancel_hours')) }}

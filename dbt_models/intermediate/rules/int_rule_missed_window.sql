@@ -31,7 +31,7 @@ select
         order_id='m.order_id', booking_id='m.booking_id', event_id='m.start_event_id',
         contractor_id='m.contractor_id', occurred_at='m.window_end',
         resolved_by_rule='m.delivered_at is not null',
-        evidence="'window ' || " ~ fmt_local('m.window_start_local') ~ " || '-' || strftime(m.window_end_local, '%H:%M')
+        evidence="'window ' || " ~ fmt_local('m.window_start_local') ~ " || '-' || " ~ format_time('m.window_end_local', '%H:%M') ~ "
                   || ' (local), booking ' || m.booking_id || ' v' || m.version_no
                   || case when f.failed_at is not null then ': delivery failed (' || coalesce(f.reason_code, 'no reason') || ')'
                           when m.delivered_at is not null then ': delivered late, ' || " ~ fmt_utc('m.delivered_at') ~ "

@@ -7,7 +7,7 @@
 --     version whose window is on local date D. occurred_at is the deadline.
 with cancels as (
     select e.*, coalesce(e.order_id, b.order_id) as cancelled_order_id,
-           e.occurred_at + {{ hours('rebook_hours') }} as deadline
+           e.occurred_at + {{ hours(var('rebook_hours')) }} as deadline
     from {{ ref('stg_contractor__events') }} as e
     left join {{ ref('int_bookings') }} as b using (booking_id)
     where e.event_type = 'booking_cancelled' and e.booking_id is not null
@@ -29,14 +29,14 @@ orphaned_cancels as (
             and n.occurred_at between c.occurred_at and c.deadline)
 ),
 agreements as (
-    select c.*, c.started_at + {{ hours('rebook_hours') }} as deadline
+    select c.*, c.started_at + {{ hours(var('rebook_hours')) }} as deadline
     from {{ ref('int_contacts_attributed') }} as c
     where c.outcome = 'reschedule_agreed' and c.agreed_date is not null
-      and c.started_at + {{ hours('rebook_hours') }} <= {{ as_of() }}
+      and c.started_at + {{ hours(var('rebook_hours')) }} <= {{ as_of() }}
 ),
 windows_at_deadline as (
     -- the current version, at the agreement's deadline, of each booking active then
-    select a.contact_id, arg_max(v.window_local_date, v.version_no) as window_local_date
+    select a.contact_id, {{ value_at_max('v.window_local_date', 'v.version_no') }} as window_local_date
     from agreements as a
     join {{ ref('int_bookings') }} as b
         on b.order_id = a.attributed_order_id and b.created_at <= a.deadline
@@ -64,7 +64,7 @@ select
     {{ exception_columns(
         type='orphaned_reschedule', subtype="'agreed_date_not_booked'", key='contact_id',
         order_id='attributed_order_id', contact_id='contact_id', occurred_at='deadline',
-        evidence="'agent agreed ' || strftime(agreed_date, '%Y-%m-%d') || ' on a ' || channel
+        evidence="'agent agreed ' || " ~ format_time('agreed_date', '%Y-%m-%d') ~ " || ' on a ' || channel
                   || ' contact at ' || " ~ fmt_utc('started_at') ~ "
                   || '; no active booking on that date ' || " ~ var('rebook_hours') ~ " || 'h later'") }}
 from orphaned_agreements

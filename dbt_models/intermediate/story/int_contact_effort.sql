@@ -21,7 +21,7 @@ flagged as (
                                           order by started_at, contact_id) = 1 as is_new_channel,
         is_inbound and coalesce(started_at - lag(started_at) over (partition by order_id, is_inbound
                                                                     order by started_at, contact_id)
-                                <= to_days(CAST({{ var('high_effort_days') }} AS INTEGER)), false) as is_repeat
+                                <= {{ days(var('high_effort_days')) }}, false) as is_repeat
     from contacts
 ),
 running as (
@@ -50,5 +50,5 @@ select
     transfers,
     handle_seconds_so_far,
     CAST(least(100, 5 * inbound_contacts + 5 * repeat_contacts + 5 * greatest(channel_count - 1, 0)
-                    + 15 * transfers + handle_seconds_so_far // 300) AS INTEGER) as effort_score
+                    + 15 * transfers + {{ quotient('handle_seconds_so_far', 300) }}) AS INTEGER) as effort_score
 from running

@@ -17,8 +17,8 @@ per_channel as (
 ),
 channels as (
     select order_id,
-           map_from_entries(list((channel, contacts) order by first_at, channel)) as contacts_by_channel,
-           list(channel order by first_at, channel) as channels_used,
+           {{ ordered_map('channel', 'contacts', ['first_at', 'channel']) }} as contacts_by_channel,
+           {{ ordered_list('channel', ['first_at', 'channel']) }} as channels_used,
            min(first_at) as first_contact_at,
            max(last_at) as last_contact_at
     from per_channel
@@ -28,15 +28,15 @@ select
     o.customer_id,
     o.order_id,
     coalesce(l.inbound_contacts, 0) as inbound_contacts,
-    coalesce(c.contacts_by_channel, map_from_entries(CAST([] AS STRUCT(k VARCHAR, v BIGINT)[]))) as contacts_by_channel,
-    coalesce(c.channels_used, CAST([] AS VARCHAR[])) as channels_used,
+    coalesce(c.contacts_by_channel, {{ empty_count_map() }}) as contacts_by_channel,
+    coalesce(c.channels_used, {{ empty_text_list() }}) as channels_used,
     coalesce(l.channel_count, 0) as channel_count,
     coalesce(l.handle_seconds_so_far, 0) as handle_seconds,
     coalesce(l.transfers, 0) as transfers,
     coalesce(l.repeat_contacts, 0) as repeat_contacts,
     c.first_contact_at,
     c.last_contact_at,
-    date_diff('hour', c.first_contact_at, {{ as_of() }}) // 24 as days_since_first_contact,
+    {{ quotient(hour_boundaries_between('c.first_contact_at', as_of()), 24) }} as days_since_first_contact,
     coalesce(l.effort_score, 0) as effort_score
 from open_orders as o
 left join latest as l using (order_id)

@@ -21,7 +21,7 @@ seen_resolved as (
     group by exception_id
 ),
 order_closed as (
-    select e.exception_id, min(v.valid_from) as closed_at, arg_min(v.order_status, v.valid_from) as closed_as
+    select e.exception_id, min(v.valid_from) as closed_at, {{ value_at_min('v.order_status', 'v.valid_from') }} as closed_as
     from exceptions as e
     join {{ ref('stg_oms__order_versions') }} as v
         on v.order_id = e.order_id and not v.is_open and v.valid_from >= e.opened_at

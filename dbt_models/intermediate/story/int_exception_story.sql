@@ -17,7 +17,7 @@ facts as (
            {{ story_local('coalesce(started.window_end, ended.window_end)',
                           'coalesce(started.window_end_local, ended.window_end_local)', 'cu.timezone') }} as window_end_local,
            started.window_local_date,
-           epoch(ended.window_start - ended.superseded_at) as notice_seconds,
+           {{ seconds_between('ended.superseded_at', 'ended.window_start') }} as notice_seconds,
            o.promised_date,
            c.agreed_date
     from exceptions as e
@@ -35,7 +35,7 @@ words as (
            {{ story_day('window_start_local') }} as day_text,
            {{ story_duration('notice_seconds') }} as notice_text,
            {{ story_day('window_local_date') }} as new_day_text,
-           window_local_date - promised_date as days_late,
+           {{ days_after('window_local_date', 'promised_date') }} as days_late,
            {{ story_day('promised_date') }} as promised_text
     from facts
 )

@@ -43,11 +43,11 @@ described as (
            {{ story_day('w.end_from') }} as old_day_text,
            {{ story_window('w.end_from', 'w.end_to') }} as old_window_text,
            case when e.occurred_at <= ended.window_start
-                then {{ story_duration('epoch(ended.window_start - e.occurred_at)') }} end as notice_text,
+                then {{ story_duration(seconds_between('e.occurred_at', 'ended.window_start')) }} end as notice_text,
            {{ story_window('d.window_start_local', 'd.window_end_local') }} as delivered_window_text,
            case when e.occurred_at > d.window_end then 'late' when e.occurred_at < d.window_start then 'early'
                 when d.window_start is not null then 'in_window' end as delivered_when,
-           {{ story_duration('epoch(e.occurred_at - d.window_end)') }} as late_text
+           {{ story_duration(seconds_between('d.window_end', 'e.occurred_at')) }} as late_text
     from events as e
     left join {{ ref('int_booking_versions') }} as started on started.start_event_id = e.event_id
     left join {{ ref('int_booking_versions') }} as ended on ended.ended_by_event_id = e.event_id

@@ -12,11 +12,12 @@ select
     exception_id,
     exception_type,
     severity,
-    first_detected_at as detected_at
+    first_detected_at as detected_at,
+    CAST(NULL AS STRING) as case_id
 from {{ ref('int_exception_story') }}
 where order_id is not null
 
-union all by name
+union all
 
 select
     order_id,
@@ -28,11 +29,12 @@ select
     exception_id,
     exception_type,
     severity,
-    first_detected_at as detected_at
+    first_detected_at as detected_at,
+    CAST(NULL AS STRING) as case_id
 from {{ ref('int_exception_story') }}
 where order_id is not null and resolved_at is not null
 
-union all by name
+union all
 
 select
     q.order_id,
@@ -42,8 +44,12 @@ select
     q.case_id as source_key,
     {{ say('outreach_queued', {
         'priority': 'q.priority', 'channel': phrase('outreach_channel', 'q.channel'),
-        'send_after': story_time("timezone(coalesce(cu.timezone, 'UTC'), q.send_after)"),
+        'send_after': story_time(to_local_time('q.send_after', "coalesce(cu.timezone, 'UTC')")),
         'held': 'q.suppressed_reason', 'escalate': phrase('escalate', 'q.escalate')}) }} as summary,
+    CAST(NULL AS STRING) as exception_id,
+    CAST(NULL AS STRING) as exception_type,
+    CAST(NULL AS STRING) as severity,
+    CAST(NULL AS {{ instant_type() }}) as detected_at,
     q.case_id
 from {{ ref('int_outreach_queue') }} as q
 left join {{ ref('stg_oms__customers') }} as cu using (customer_id)

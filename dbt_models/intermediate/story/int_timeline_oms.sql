@@ -21,7 +21,7 @@ select
     valid_from as happened_at,
     'oms' as source,
     'order_version' as fact,
-    order_id || '@' || strftime(timezone('UTC', valid_from), '%Y-%m-%dT%H:%M:%SZ') as source_key,
+    order_id || '@' || {{ format_time(to_local_time('valid_from', "'UTC'"), '%Y-%m-%dT%H:%M:%SZ') }} as source_key,
     case when version_no = 1
              then {{ say('order_placed', {'channel': phrase('sales_channel', 'sales_channel'), 'store': 'store_id',
                                           'promised': story_day('promised_date')}) }}
@@ -38,7 +38,7 @@ select
     order_status
 from described
 
-union all by name
+union all
 
 select
     order_id,
@@ -47,5 +47,7 @@ select
     'order_line' as fact,
     order_id || '/' || line_no as source_key,
     {{ say('order_line', {'quantity': 'quantity', 'description': 'description',
-                          'fulfilment': 'coalesce(' ~ phrase('fulfilment', 'fulfilment_type') ~ ', fulfilment_type)'}) }} as summary
+                          'fulfilment': 'coalesce(' ~ phrase('fulfilment', 'fulfilment_type') ~ ', fulfilment_type)'}) }} as summary,
+    CAST(NULL AS DATE) as promised_date,
+    CAST(NULL AS STRING) as order_status
 from {{ ref('stg_oms__order_lines') }}

@@ -3,9 +3,9 @@
 {{ config(materialized='view') }}
 with units as (
     select l.shipment_id,
-           string_agg(coalesce({{ say('unit', {'quantity': 'l.quantity', 'description': 'ol.description'}) }},
-                               {{ say('unit_of_line', {'quantity': 'l.quantity', 'line_no': 'l.line_no'}) }}),
-                      ' + ' order by l.line_no) as units
+           {{ joined_text('coalesce(' ~ say('unit', {'quantity': 'l.quantity', 'description': 'ol.description'}) ~ ', '
+                                    ~ say('unit_of_line', {'quantity': 'l.quantity', 'line_no': 'l.line_no'}) ~ ')',
+                          "' + '", ['l.line_no']) }} as units
     from {{ ref('stg_wms__shipment_lines') }} as l
     join {{ ref('stg_wms__shipments') }} as s using (shipment_id)
     left join {{ ref('stg_oms__order_lines') }} as ol on ol.order_id = s.order_id and ol.line_no = l.line_no

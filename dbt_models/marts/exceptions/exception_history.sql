@@ -2,12 +2,7 @@
 -- Kept across runs (incremental), so an exception that later data disproves leaves
 -- fct_fulfilment_exceptions but its history stays here. Re-running a T replaces that T's rows.
 -- History cannot be rebuilt from the data, so a full refresh (--full-refresh) leaves it alone.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    full_refresh=false,
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where detected_at = {{ as_of() }}{% endif %}"
-) }}
+{{ config(materialized='incremental', full_refresh=false, **history_append('detected_at')) }}
 select
     exception_id,
     exception_type,

@@ -3,7 +3,7 @@
 -- on that UTC date, and how many of them are still open at T. at_risk_promise occurs at its
 -- deadline, so it can sit on a day after T's.
 select
-    CAST(timezone('UTC', occurred_at) AS DATE) as metric_date,
+    {{ utc_date('occurred_at') }} as metric_date,
     exception_type,
     severity,
     count(*) as exceptions,

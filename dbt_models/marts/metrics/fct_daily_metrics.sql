@@ -6,7 +6,7 @@
 --   contact_rate      inbound contacts that day per order open at the end of the day (or at T).
 with days as (
     select metric_date,
-           least(timezone('UTC', CAST(metric_date + 1 AS TIMESTAMP)), {{ as_of() }}) as day_end
+           least({{ to_instant('CAST(metric_date + 1 AS TIMESTAMP)', "'UTC'") }}, {{ as_of() }}) as day_end
     from {{ ref('int_metric_days') }}
 ),
 windows as (
@@ -22,7 +22,7 @@ attempts as (
     from {{ ref('int_metric_first_attempts') }} group by all
 ),
 contacts as (
-    select CAST(timezone('UTC', started_at) AS DATE) as metric_date, count(*) as inbound_contacts
+    select {{ utc_date('started_at') }} as metric_date, count(*) as inbound_contacts
     from {{ ref('stg_contacts__contacts') }}
     where direction = 'inbound'
     group by all
@@ -35,12 +35,12 @@ open_orders as (
     group by all
 ),
 placed as (
-    select CAST(timezone('UTC', placed_at) AS DATE) as metric_date, count(*) as orders_placed
+    select {{ utc_date('placed_at') }} as metric_date, count(*) as orders_placed
     from {{ ref('int_orders') }} group by all
 ),
 exceptions as (
     select metric_date, sum(n) as exceptions,
-           map(list(exception_type order by exception_type), list(n order by exception_type)) as exceptions_by_type
+           {{ ordered_map('exception_type', 'n', ['exception_type']) }} as exceptions_by_type
     from (select metric_date, exception_type, CAST(sum(exceptions) AS BIGINT) as n
           from {{ ref('fct_daily_exceptions') }} group by all) as per_type
     group by metric_date
@@ -55,7 +55,7 @@ select
     coalesce(o.open_orders, 0) as open_orders,
     coalesce(c.inbound_contacts, 0) / nullif(o.open_orders, 0) as contact_rate,
     coalesce(e.exceptions, 0) as exceptions,
-    coalesce(e.exceptions_by_type, MAP {}) as exceptions_by_type
+    coalesce(e.exceptions_by_type, {{ empty_count_map() }}) as exceptions_by_type
 from days as d
 left join placed as p using (metric_date)
 left join windows as w using (metric_date)

@@ -9,10 +9,10 @@ stalled as (
     select shipment_id from {{ ref('int_exceptions') }} where exception_type = 'stalled_handoff'
 ),
 shipments as (
-    select CAST(timezone('UTC', s.dispatched_at) AS DATE) as metric_date, s.warehouse_id,
+    select {{ utc_date('s.dispatched_at') }} as metric_date, s.warehouse_id,
            count(*) as shipments_dispatched,
-           count(*) filter (where s.dispatched_at + {{ hours('handoff_hours') }} <= {{ as_of() }}) as handoffs_due,
-           count(*) filter (where s.dispatched_at + {{ hours('handoff_hours') }} <= {{ as_of() }}
+           count(*) filter (where s.dispatched_at + {{ hours(var('handoff_hours')) }} <= {{ as_of() }}) as handoffs_due,
+           count(*) filter (where s.dispatched_at + {{ hours(var('handoff_hours')) }} <= {{ as_of() }}
                               and st.shipment_id is null) as handoffs_on_time
     from {{ ref('stg_wms__shipments') }} as s
     left join stalled as st using (shipment_id)

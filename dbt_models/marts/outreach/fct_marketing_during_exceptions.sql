@@ -15,13 +15,13 @@ select
     m.contact_id,
     m.customer_id,
     m.started_at,
-    CAST(timezone('UTC', m.started_at) AS DATE) as day,
+    {{ utc_date('m.started_at') }} as day,
     m.channel,
     m.team,
     m.reason,
     count(*) as open_exceptions,
-    arg_min(s.exception_id, s.opened_at) as exception_id,
-    arg_min(s.exception_type, s.opened_at) as exception_type
+    {{ value_at_min('s.exception_id', 's.opened_at') }} as exception_id,
+    {{ value_at_min('s.exception_type', 's.opened_at') }} as exception_type
 from marketing as m
 join spells as s
     on s.customer_id = m.customer_id

@@ -10,9 +10,9 @@ with open_exceptions as (
 select
     e.customer_id,
     count(*) as open_exceptions,
-    list(distinct e.exception_type order by e.exception_type) as exception_types,
-    list(distinct e.order_id order by e.order_id) filter (where e.order_id is not null) as order_ids,
-    arg_min(e.severity, e.severity_rank) as worst_severity,
+    {{ ordered_list('e.exception_type', ['e.exception_type'], distinct=true) }} as exception_types,
+    {{ ordered_list('e.order_id', ['e.order_id'], distinct=true, where='e.order_id is not null') }} as order_ids,
+    {{ value_at_min('e.severity', 'e.severity_rank') }} as worst_severity,
     min(e.opened_at) as suppressed_since,
     coalesce(bool_or(c.marketing_opt_in), false) as marketing_opt_in
 from open_exceptions as e

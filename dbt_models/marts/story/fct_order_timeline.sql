@@ -8,16 +8,13 @@
 -- repeated, and there is no stored row number: at a million orders every extra column of this
 -- table costs seconds a night.
 with facts as (
-    select * from {{ ref('int_timeline_oms') }}
-    union all by name select * from {{ ref('int_timeline_wms') }}
-    union all by name select * from {{ ref('int_timeline_contractor') }}
-    union all by name select * from {{ ref('int_timeline_contacts') }}
-    union all by name select * from {{ ref('int_timeline_monitor') }}
+    {{ union_all_by_name([ref('int_timeline_oms'), ref('int_timeline_wms'), ref('int_timeline_contractor'),
+                          ref('int_timeline_contacts'), ref('int_timeline_monitor')]) }}
 ),
 ranked as (
     select *,
-           list_position(['order_version', 'order_line', 'shipment', 'booking_version', 'contractor_event',
-                          'contact', 'exception_opened', 'exception_resolved', 'outreach_queued'], fact) as fact_rank
+           {{ position_in(['order_version', 'order_line', 'shipment', 'booking_version', 'contractor_event',
+                           'contact', 'exception_opened', 'exception_resolved', 'outreach_queued'], 'fact') }} as fact_rank
     from facts
 )
 select

@@ -3,5 +3,5 @@
 {% test no_contact_details(model, column_name) %}
 select {{ column_name }}
 from {{ model }}
-where regexp_matches({{ column_name }}, '@|\+\d[\d ()-]{6,}')
+where {{ matches(column_name, '@|\+\d[\d ()-]{6,}') }}
 {% endtest %}
