@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_RECORD_BYTES = 2_097_152  # DuckDB's default max_line_size: the same limit on either path
+SHOWN_CHARS = 4096  # of a record over the limit, kept in quarantine
 BOM = b"\xef\xbb\xbf"
 LINE_END = re.compile(rb"\r\n|\r|\n")
 _FIELD = rb'"[^"]*(?:""[^"]*)*"|[^",\r\n]*'  # RFC 4180; the quoted part unrolled (no backtracking)
@@ -61,8 +62,12 @@ class Records:
 
 def shown(body: bytes) -> str:
     """A rejected record's text as quarantine keeps it: bad bytes replaced, control characters
-    escaped (a NUL in a database text breaks the tools that read it), at most the size limit."""
-    text = bytes(body[:MAX_RECORD_BYTES]).decode("utf-8", "replace")
+    escaped (a NUL in a database text breaks the tools that read it), a record over the size
+    limit cut to its first SHOWN_CHARS characters."""
+    if len(body) <= MAX_RECORD_BYTES:
+        text = bytes(body).decode("utf-8", "replace")
+    else:
+        text = bytes(body[:SHOWN_CHARS * 4]).decode("utf-8", "replace")[:SHOWN_CHARS] + "…"
     return CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
