@@ -8,8 +8,9 @@ a file it cannot prove is read here instead, by these rules:
 - A line ends at LF, CRLF or CR, mixed freely. A CSV field in quotes may hold commas, doubled
   quotes and line breaks (a CR in quotes stays in the value).
 - A CSV record that ends on the line it starts on is a record (the right number of fields) or
-  is quarantined alone: a wrong column count, a stray quote (inside an unquoted field, or text
-  after a closing one), a blank line, bytes that are not UTF-8.
+  is quarantined alone: a wrong column count, a stray quote (text after a closing quote: a quote
+  inside a quoted field not doubled), a blank line, bytes that are not UTF-8. A quote inside an
+  unquoted field is data, as Python's csv module and DuckDB read it.
 - A record that a quote opened on line L carries over later lines is kept only when it is a
   well-formed record of the right width. Otherwise (the quote runs to the end of the file, or
   what it makes is no record) line L alone is quarantined (unterminated quote), and reading
@@ -32,7 +33,10 @@ MAX_RECORD_BYTES = 2_097_152  # DuckDB's default max_line_size: the same limit o
 SHOWN_CHARS = 4096  # of a record over the limit, kept in quarantine
 BOM = b"\xef\xbb\xbf"
 LINE_END = re.compile(rb"\r\n|\r|\n")
-_FIELD = rb'"[^"]*(?:""[^"]*)*"|[^",\r\n]*'  # RFC 4180; the quoted part unrolled (no backtracking)
+# RFC 4180, the quoted part unrolled (no backtracking); a quote inside an unquoted field is data,
+# as Python's csv module and DuckDB read it.
+_FIELD = rb'"[^"]*(?:""[^"]*)*"|(?:[^",\r\n][^,\r\n]*)?'
+
 RECORD = re.compile(rb"(?:%s)(?:,(?:%s))*" % (_FIELD, _FIELD))
 FIELD = re.compile(r'"([^"]*(?:""[^"]*)*)"|([^,]*)', re.S)  # over a record RECORD matched whole
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # never text (a tab or a line break may be)

@@ -11,9 +11,11 @@ The proof, per file: its header's lines, the records DuckDB accepted and those i
 up to the file's physical lines (counted by the loader: LF, CRLF and CR), every rejection is of
 a single line (a wrong column count or bad bytes), and the file holds no control character.
 Then every record is one line, in order, and the k-th accepted one's line follows from the
-rejected lines before it. A file DuckDB refuses or cannot be proven on (a quote that never
-closes, a blank line, a line break in quotes, mixed line ends, a line over the size limit, a
-NUL) is read again by the careful reader (line_reader.py), which places every record itself.
+rejected lines before it. A CSV file that falls short by exactly the line breaks inside its
+records' quoted values is proven too: each record then moves down by the breaks before it. A
+file DuckDB refuses or cannot be proven on (a quote that never closes, a blank line, mixed line
+ends, a line over the size limit, a NUL) is read again by the careful reader (line_reader.py),
+which places every record itself.
 
 `read_feed` leaves temporary tables:
 
@@ -21,7 +23,8 @@ NUL) is read again by the careful reader (line_reader.py), which places every re
     <table>_rejected  the records the readers rejected: file, first and last line, reason, text
     <table>_files     per file: where its rows start, and the lines before its first record
     <table>_steps     fast files with rejected records: how far each accepted one moves down
-    <table>_placed    careful files: the first and last line of each accepted record
+    <table>_placed    careful files and fast ones with line breaks in quotes: the first and
+                      last line of each accepted record
 
 `Read.accepted()` selects accepted records with `_line_no` and `_last_line_no` (the physical
 lines where each starts and ends), `Read.rejected()` the rejected ones with theirs.
@@ -39,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 
 from fulfilment_monitor import line_reader
-from fulfilment_monitor.feeds import FeedFile
+from fulfilment_monitor.feeds import TEXT, TIMESTAMP, FeedFile
 from fulfilment_monitor.row_checks import checked_sql
 from fulfilment_monitor.text import fragment, quote_sql
 
@@ -177,22 +180,86 @@ def _scan(con: duckdb.DuckDBPyConnection, feed: FeedFile, items: list[FileInput]
         con.sql("DROP TABLE IF EXISTS reader_errors; DROP TABLE IF EXISTS reader_scans")
 
 
-def _unproven(con: duckdb.DuckDBPyConnection, table: str, items: list[FileInput]) -> set[int]:
+def breaks_sql(text: str) -> str:
+    """SQL: the line breaks (CRLF, CR or LF) in a text: LFs + CRs - CRLFs."""
+    def count(needle: str) -> str:
+        return f"(length({text}) - length(replace({text}, {needle}, '')))"
+    return f"({count('chr(10)')} + {count('chr(13)')} - {count('chr(13) || chr(10)')} // 2)"
+
+
+def _breaks_of_record(feed: FeedFile) -> str:
+    """SQL: the line breaks inside a checked record's quoted fields (only text can hold one; a
+    bad record's text is kept whole)."""
+    texts = [c.name for c in feed.columns if c.kind in (TEXT, TIMESTAMP)]
+    return (f"CASE WHEN _check IS NOT NULL THEN {breaks_sql('_raw')} ELSE "
+            + " + ".join(f"coalesce({breaks_sql(c)}, 0)" for c in texts) + " END")
+
+
+def _unproven(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, items: list[FileInput]) -> set[int]:
     """The files of `items` whose records DuckDB cannot be proven to have placed line for line
-    (see the module's docstring)."""
+    (see the module's docstring). A CSV file whose records fall short of its lines by exactly the
+    line breaks inside their quotes is proven too, and its records placed (`_place_breaks`)."""
     con.register("reader_files", _files_table(items))
     try:
-        return {file_id for (file_id,) in con.sql(f"""
+        counted = con.sql(f"""
             WITH accepted AS (SELECT _file_id, count(*) AS n FROM {table} GROUP BY 1),
             rejected AS (SELECT _file_id, count(*) AS n,
                                 bool_and(reason IN ({', '.join(map(quote_sql, ONE_LINE_REASONS))})) AS one_line
                          FROM {table}_rejected GROUP BY 1)
-            SELECT f._file_id FROM reader_files AS f
-            LEFT JOIN accepted AS a USING (_file_id) LEFT JOIN rejected AS r USING (_file_id)
-            WHERE f._header_lines + coalesce(a.n, 0) + coalesce(r.n, 0) <> f._lines
-               OR NOT coalesce(r.one_line, true)""").fetchall()}
+            SELECT f._file_id, coalesce(r.one_line, true),
+                   f._lines - f._header_lines - coalesce(a.n, 0) - coalesce(r.n, 0) AS short
+            FROM reader_files AS f LEFT JOIN accepted AS a USING (_file_id) LEFT JOIN rejected AS r USING (_file_id)
+            WHERE short <> 0 OR NOT coalesce(r.one_line, true)""").fetchall()
     finally:
         con.unregister("reader_files")
+    unproven = {file_id for file_id, one_line, short in counted if not one_line or short < 0 or not feed.is_csv}
+    quoted = {file_id: short for file_id, one_line, short in counted if file_id not in unproven}
+    if quoted:
+        found = dict(con.execute(f"""
+            SELECT _file_id, sum(b) FROM (
+                SELECT _file_id, {_breaks_of_record(feed)} AS b FROM {table} WHERE _file_id IN (SELECT unnest($1))
+                UNION ALL SELECT _file_id, {breaks_sql('text')} FROM {table}_rejected WHERE _file_id IN (SELECT unnest($1)))
+            GROUP BY 1""", [sorted(quoted)]).fetchall())
+        unproven |= {file_id for file_id, short in quoted.items() if found.get(file_id) != short}
+        _place_breaks(con, feed, table, [i for i in items if i.file_id in quoted and i.file_id not in unproven])
+    return unproven
+
+
+def _place_breaks(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, items: list[FileInput]) -> None:
+    """The lines of every record of fast files with line breaks in quotes: DuckDB numbers records,
+    not lines, so each record moves down by the breaks in the records before it (`<table>_placed`
+    for the accepted, `<table>_rejected` corrected)."""
+    if not items:
+        return
+    con.register("reader_files", _files_table(items))
+    try:
+        con.sql(f"""
+            CREATE OR REPLACE TEMP TABLE reader_placed AS
+            WITH rejected AS (
+                SELECT _file_id, r.line - f._header_lines AS ordinal, {breaks_sql('r.text')} AS b,
+                       row_number() OVER (PARTITION BY _file_id ORDER BY r.line) AS j
+                FROM {table}_rejected AS r JOIN reader_files AS f USING (_file_id)
+            ), steps AS (SELECT _file_id, ordinal - j AS accepted_before, max(j) AS j FROM rejected GROUP BY ALL),
+            accepted AS (
+                SELECT _file_id, rowid - min(rowid) OVER (PARTITION BY _file_id) + 1 AS _k, {_breaks_of_record(feed)} AS b
+                FROM {table} WHERE _file_id IN (SELECT _file_id FROM reader_files)
+            ), records AS (
+                SELECT a._file_id, a._k, a._k + coalesce(s.j, 0) AS ordinal, a.b
+                FROM accepted AS a ASOF LEFT JOIN steps AS s ON s._file_id = a._file_id AND a._k > s.accepted_before
+                UNION ALL SELECT _file_id, NULL, ordinal, b FROM rejected
+            ), placed AS (
+                SELECT r._file_id, r._k, r.ordinal, r.b, f._header_lines + r.ordinal + coalesce(sum(r.b) OVER (
+                    PARTITION BY r._file_id ORDER BY r.ordinal ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS first
+                FROM records AS r JOIN reader_files AS f USING (_file_id)
+            )
+            SELECT p._file_id, p._k, p.first, p.first + p.b AS last, f._header_lines + p.ordinal AS line
+            FROM placed AS p JOIN reader_files AS f USING (_file_id)""")
+    finally:
+        con.unregister("reader_files")
+    con.sql(f"INSERT INTO {table}_placed SELECT _file_id, _k, first, last FROM reader_placed WHERE _k IS NOT NULL")
+    con.sql(f"""UPDATE {table}_rejected AS r SET line = p.first, last_line = p.last FROM reader_placed AS p
+                WHERE p._k IS NULL AND p._file_id = r._file_id AND p.line = r.line""")
+    con.sql("DROP TABLE reader_placed")
 
 
 def _forget(con: duckdb.DuckDBPyConnection, table: str, file_ids: set[int]) -> None:
@@ -305,7 +372,7 @@ def read_feed(con: duckdb.DuckDBPyConnection, feed: FeedFile, items: list[FileIn
                 except duckdb.InvalidInputException:
                     _forget(con, table, {item.file_id})
                     careful.add(item.file_id)
-        unproven = _unproven(con, table, [i for i in fast if i.file_id not in careful])
+        unproven = _unproven(con, feed, table, [i for i in fast if i.file_id not in careful])
         _forget(con, table, unproven)
         careful |= unproven
     for item in readable:
