@@ -81,13 +81,13 @@ class FileInput:
 
 def survey(data: bytes) -> tuple[int, bool]:
     """(physical lines, no control character) of a file's bytes, counted in place: a file can be
-    large. Control bytes are counted by numpy, which leaves the interpreter to the other thread."""
+    large. numpy counts the bytes below 32 (a chunk at a time, leaving the interpreter to the
+    other thread); all of them must be tabs and line ends."""
     lf, cr = data.count(b"\n"), data.count(b"\r")
     lines = lf + cr - (data.count(b"\r\n") if cr else 0) + (1 if data and data[-1:] not in b"\r\n" else 0)
     view = np.frombuffer(data, np.uint8)
     low = sum(int(np.count_nonzero(view[i:i + _CHUNK] < 32)) for i in range(0, len(view), _CHUNK))
-    plain = low == lf + cr + data.count(b"\t") and data.find(b"\x7f") < 0
-    return lines, plain
+    return lines, low == lf + cr + data.count(b"\t") and data.find(b"\x7f") < 0
 
 
 def check_header(feed: FeedFile, item: FileInput, data: bytes) -> None:
