@@ -126,8 +126,8 @@ def read_csv(data, width: int) -> Records:
         at_line_end = end == size or data[end] in b"\r\n"
         if at_line_end:
             text, why = _decoded(body)
-            values = _fields(text) if text is not None else None
-            if inner and (why == NOT_UTF8 or values is not None and len(values) != width):
+            values = _fields(text if text is not None else bytes(body).decode("utf-8", "replace"))
+            if inner and len(values) != width:
                 why = UNTERMINATED  # the quote on this line swallowed the next ones into no record
             elif why is None and len(values) != width:
                 why = "blank line" if not body else "wrong column count"

@@ -123,6 +123,19 @@ def test_lf_crlf_and_cr_mixed_in_one_file_all_load(landing, con):
     assert rows(con, "SELECT shipment_id, _line_no FROM raw.wms_shipment_lines ORDER BY 2") == [("S1", 2), ("S2", 3)]
 
 
+def test_an_unterminated_quote_before_a_bad_byte_still_costs_its_line_alone(landing, con):
+    """The lines a quote swallows are no record, whatever they hold: each is read again."""
+    body = "\n".join([SHIPMENTS_HEADER, shipment(1, '"T1'), shipment(2, "T\x002"),
+                      shipment(3, 'T3",x'),  # the quote of line 2 closes here: lines 2-4 make 9 fields
+                      shipment(4)]) + "\n"
+    write_drop(landing, "wms", "2026-11-01", {"shipments.csv": body, "shipment_lines.csv": LINES_HEADER + "\n"})
+    load_only(con, landing)
+    assert rows(con, "SELECT shipment_id, _line_no FROM raw.wms_shipments ORDER BY 2") == [("S4", 5)]
+    assert rows(con, "SELECT line_no, last_line_no, reason FROM quarantine.rows ORDER BY 1") == [
+        (2, 2, "malformed CSV record (unterminated quote)"), (3, 3, "control character (\\x00)"),
+        (4, 4, "wrong column count")]
+
+
 def test_a_record_over_the_line_limit_is_quarantined_and_its_neighbours_load(landing, con):
     huge = "x" * 3_000_000  # over DuckDB's 2 MiB line limit
     body = "\n".join([SHIPMENTS_HEADER, shipment(1), shipment(2, huge), shipment(3)]) + "\n"
