@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fulfilment_monitor import db as database, tables
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, engine, iso
+from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, duckdb_config, engine, iso
 
 # T reaches dbt through the environment, not --vars: a new var makes dbt re-parse the whole
 # project (about 2 s a night); an environment variable read only at execution does not.
@@ -36,6 +36,8 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
     from dbt.cli.main import dbtRunner
 
     os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
+    for name, value in duckdb_config(db.resolve()).items():  # profiles.yml's DuckDB settings
+        os.environ[f"FULFILMENT_DB_{name.upper()}"] = value
     os.environ[AS_OF_ENV] = iso(as_of) if as_of is not None else ""  # empty: T is not set
     folder = artefacts(db, target)
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
