@@ -44,7 +44,10 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
                "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
                "--threads", str(dbt_threads()), *(["--target", target] if target else [])]
     flags = ["--quiet"] if quiet else []
-    result = dbtRunner(manifest=manifest).invoke([*flags, *command])
+    try:
+        result = dbtRunner(manifest=manifest).invoke([*flags, *command])
+    finally:
+        _release_duckdb()
     if result.success:
         return result
     failures = []
@@ -55,6 +58,18 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
             failures.append(f"{node.node.name}: {lines[0] if lines else node.status}")
     reason = "; ".join(failures[:3]) or str(result.exception or "dbt failed")
     raise UserError(f"dbt {args[0]} failed: {reason}")
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt's adapter keeps open between invocations. Held, it would
+    outlive a compaction that replaces the work file (publish.py), and every later connection in
+    this process would write to the replaced file, lost with it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()
 
 
 def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True, target: str | None = None):
