@@ -50,15 +50,18 @@ def cmd_generate(args) -> None:
 
 def print_run(result) -> None:
     rows = [d for d in result.drops if d.status != "skipped"]
+    loaded = [d for d in rows if d.status == "loaded"]
     print(f"{'drop':<26}{'status':<10}{'read':>10}{'loaded':>10}{'quarantined':>13}")
     for d in rows:
-        print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded:>10}{d.quarantined:>13}")
+        done = d.status == "loaded"  # a drop not loaded loaded and quarantined nothing
+        print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded if done else 0:>10}{d.quarantined if done else 0:>13}")
     for note in result.notes:
         print(note)
     skipped = len(result.drops) - len(rows)
     print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
-          f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
-          f" + quarantined {sum(d.quarantined for d in rows)}")
+          f"rows read {sum(d.read for d in loaded)} = loaded {sum(d.loaded for d in loaded)}"
+          f" + quarantined {sum(d.quarantined for d in loaded)}"
+          + (f" (and {len(rows) - len(loaded)} drop(s) not loaded)" if len(rows) > len(loaded) else ""))
     if result.rebuilt:
         print(f"models rebuilt in full: {result.rebuilt}")
     print(f"exceptions as of {iso(result.as_of)}:")

@@ -26,7 +26,7 @@ from fulfilment_monitor.landing import Drop, Landing, scan
 from fulfilment_monitor.load import DropResult, load_drops
 from fulfilment_monitor.migrate import migrate
 from fulfilment_monitor.publish import bootstrap_work, publish
-from fulfilment_monitor.settings import end_of, private_db_for, work_db_for
+from fulfilment_monitor.settings import end_of, iso, private_db_for, work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.mart_gate import validate_marts
 from fulfilment_monitor.validation.page import write_page, write_page_for
@@ -194,7 +194,8 @@ def _before_held(work: Path, result: RunResult) -> None:
     result.held = [(name, why) for name, _, why in held]
     if held and result.as_of > end_of(held[0][1] - dt.timedelta(days=1)):
         result.as_of = end_of(held[0][1] - dt.timedelta(days=1))
-        result.notes.append(f"evaluated as of {result.as_of.isoformat()}, the day before {held[0][0]} (held for review)")
+        result.notes.append(f"evaluated as of {iso(result.as_of)}, the start of {held[0][0]}'s day: "
+                            f"it is held for review")
 
 
 def _build_and_check(work: Path, result: RunResult, full_refresh: bool) -> None:
