@@ -1,12 +1,19 @@
 """Null drift: a nullable field null (or absent) on every line of a file while the source's
 recent loaded drops filled it - an upstream format change (a renamed or dropped field), not data.
 
-A field may be legitimately empty in a small file (`agreed_date` is set only on a rescheduled
-contact, `responded` only on outbound ones), so "recent drops filled it" is judged by chance:
-with q the share of null lines in the recent drops (estimated as (null lines + 1) / (lines + 1),
-so a field always filled so far is not taken as one that can never be null), a file of n lines
-all null happens by chance q ** n. Below `null_drift_chance`, the drop is held for review,
-naming the field and the numbers. Fields never filled lately are not judged.
+A field may be legitimately empty in a small file (`responded` is set only on outbound
+contacts), so "recent drops filled it" is judged by chance, conservatively: every one of the
+recent drops (at least `volume_min_history` of them) filled it on some line, and with q the
+largest share of null lines among them (each estimated as (null lines + 1) / (lines + 1), so a
+field always filled so far is not taken as one that can never be null), a file of n lines all
+null happens by chance q ** n at most. Below `null_drift_chance`, the drop is held for review,
+naming the field and the numbers. The largest share, not the pooled one: how often a field is
+filled varies from day to day (replacements come in bursts), and a pooled share would take a
+rare field's quiet day for drift.
+
+Not judged: a field set only when another has some value (`required_when`: `agreed_date` with a
+reschedule, `replaces_shipment_id` with a replacement) - the gate's `__missing_share` measure
+judges it where it is required - and a field some recent drop left empty throughout.
 """
 from __future__ import annotations
 
@@ -19,9 +26,10 @@ from fulfilment_monitor.feeds import FeedFile
 
 
 def drift_columns(feed: FeedFile) -> list[str]:
-    """The nullable columns kept in `raw` (personal ones live in the private file: not judged)."""
+    """The nullable columns judged: kept in `raw` (personal ones live in the private file) and not
+    conditional on another column."""
     kept = set(feed.raw_columns)
-    return [c.name for c in feed.columns if c.nullable and c.name in kept]
+    return [c.name for c in feed.columns if c.nullable and c.name in kept and not c.required_when]
 
 
 @dataclass
@@ -51,21 +59,22 @@ def loaded_history(con: duckdb.DuckDBPyConnection, feed: FeedFile, source: str, 
     return [found.get(day, Filled(0)) for day in sorted(dates)]
 
 
-def null_drift(feed: FeedFile, row: dict, history: list[Filled], chance: float) -> str | None:
+def null_drift(feed: FeedFile, row: dict, history: list[Filled], chance: float, min_history: int) -> str | None:
     """What drifted in one file (a frame row of the gate's measures), in one line; None when nothing."""
     lines = int(row["rows_loaded"])
-    before = sum(h.lines for h in history)
-    if not lines or not before:
+    if not lines or len(history) < min_history:
         return None
     found = []
     for column in drift_columns(feed):
         if row.get(f"{column}__null_share") != 1:
             continue
-        filled = sum(h.filled.get(column, 0) for h in history)
-        if not filled:
+        filled = [h.filled.get(column, 0) for h in history]
+        if not all(filled):
             continue
-        likely = ((before - filled + 1) / (before + 1)) ** lines
+        null_share = max((h.lines - n + 1) / (h.lines + 1) for h, n in zip(history, filled))
+        likely = null_share ** lines
         if likely < chance:
-            found.append(f"{column} null on all {lines} lines, filled on {filled} of {before} "
-                         f"in the {len(history)} drops before (by chance: {likely:.0e})")
+            found.append(f"{column} null on all {lines} lines, while each of the {len(history)} drops before "
+                         f"filled it ({sum(filled)} of {sum(h.lines for h in history)} lines; by chance: "
+                         f"{likely:.0e} at most)")
     return "; ".join(found) or None

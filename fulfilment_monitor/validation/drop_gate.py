@@ -62,7 +62,8 @@ def _frame(con, feed: FeedFile, batch, measured: pd.DataFrame, rejected: set[str
             loaded_before[source] = drift.loaded_history(con, feed, source, first_day,
                                                          settings.null_drift_history_drops)
         filled_history = (loaded_before[source] + [f for _, _, f in earlier])[-settings.null_drift_history_drops:]
-        drifts[result.drop.name] = drift.null_drift(feed, row, filled_history, settings.null_drift_chance)
+        drifts[result.drop.name] = drift.null_drift(feed, row, filled_history, settings.null_drift_chance,
+                                                    settings.volume_min_history)
         if result.drop.name not in rejected:
             lines = int(row["rows_loaded"])
             filled = {c: round(lines * (1 - row[f"{c}__null_share"])) for c in columns
