@@ -58,7 +58,7 @@ class DropResult:
     status: str = "loaded"
     files: list[FileResult] = field(default_factory=list)
     validations: list[Outcome] = field(default_factory=list)  # every check's outcome
-    note: str | None = None  # why a drop not read this time stands rejected or changed
+    note: str | None = None  # why a drop not read this time stands rejected, held, changed or waits
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (bytes, mtime ns)
     released: bool = False  # held before, this content released by ops: statistical failures warn
 
