@@ -198,3 +198,11 @@ def test_generated_landing_zones_load_with_nothing_held(tmp_path, orders, days, 
 def test_the_shared_generated_landing_zone_loads_with_nothing_held(generated, tmp_path):
     results = load_new_drops(generated / "landing", tmp_path / "work.duckdb")
     assert {r.status for r in results} == {"loaded"}
+
+
+def test_the_nightly_ingest_names_the_held_drop_and_what_waits_without_failing(site):
+    from fulfilment_monitor import nightly
+
+    collapse(site)
+    summary = nightly.ingest("contacts", dt.date.fromisoformat(day(6)), site / "landing", site / "analysts.duckdb")
+    assert (summary["held_for_review"], summary["waiting_behind_held"]) == ([f"contacts/{day(5)}"], [f"contacts/{day(6)}"])
