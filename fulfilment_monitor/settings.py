@@ -92,15 +92,25 @@ class GateSettings:
     max_bad_row_share: float = _threshold(0.05, "a file quarantining a larger share of its rows rejects its drop...")
     # A couple of bad lines in a small file are row defects, not a broken file.
     bad_rows_tolerated: int = _threshold(2, "...unless it has at most this many bad rows")
-    # Volume: a file's row count against the median of the same file in the latest loaded
-    # drops of its source (extract dates before this one).
+    # Volume: a file's row count against the range (smallest..largest) of the same file in the
+    # latest loaded drops of its source (extract dates before this one). The range, not the median:
+    # a quiet day that recurs (a Sunday, a small retailer's slow day) is in it, and it widens with
+    # the history's own spread, so only a file far outside what the source has done lately is held.
     volume_history_drops: int = _threshold(
-        7, "volume check: a file's rows are compared with the median of this many earlier drops")
+        7, "volume check: a file's rows are compared with the range of this many earlier drops")
     volume_min_history: int = _threshold(3, "fewer earlier drops than this: no volume check")
-    volume_min_median_rows: int = _threshold(50, "a smaller usual volume is too small to judge")
-    volume_low_ratio: float = _threshold(0.2, "below median x this: a collapse, the drop is rejected")
-    volume_high_ratio: float = _threshold(10.0, "above median x this: a flood, the drop is rejected")
-
+    volume_min_median_rows: int = _threshold(50, "a smaller usual (median) volume is too small to judge")
+    volume_min_rows_apart: int = _threshold(
+        30, "a file fewer rows than this outside the recent range is not judged (a quiet day, not a collapse)")
+    volume_low_ratio: float = _threshold(
+        0.2, "below the smallest recent drop x this: a collapse, the drop is held for review")
+    volume_high_ratio: float = _threshold(
+        5.0, "above the largest recent drop x this: a flood, the drop is held for review")
+    # Null drift: a nullable field null (or absent) on every line of a file while recent loaded drops
+    # filled it. Held when that is this unlikely by chance: (1 - share filled lately) ** rows.
+    null_drift_chance: float = _threshold(
+        1e-6, "a field null on every line while recent drops filled it, less likely than this by chance: held")
+    null_drift_history_drops: int = _threshold(7, "null drift: the filled share is that of this many earlier drops")
 
 GATE_SETTINGS = tuple(_s(GATE_PREFIX + f.name.upper(), str(f.default), f.metadata["meaning"])
                       for f in fields(GateSettings))
