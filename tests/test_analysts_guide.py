@@ -224,6 +224,15 @@ def check_drops(con, rows, **_):
     assert sorted((r["source"], r["extract_date"]) for r in rows) == sorted(expected)
 
 
+def check_releases(con, rows, **_):
+    drops = {(d["source"], d["extract_date"], d["checksum"]): d for d in rows_of(con, "SELECT * FROM audit.drops")}
+    expected = [(r["source"], r["extract_date"], r["released_by"], r["reason"], drops[key]["status"])
+                for r in rows_of(con, "SELECT * FROM audit.releases")
+                if (key := (r["source"], r["extract_date"], r["checksum"])) in drops]
+    assert sorted((r["source"], r["extract_date"], r["released_by"], r["reason"], r["status"]) for r in rows) \
+        == sorted(expected)
+
+
 def check_daily_metrics(con, rows, **_):
     days = sorted(rows_of(con, "SELECT * FROM marts.fct_daily_metrics"), key=lambda d: d["metric_date"], reverse=True)
     assert len(rows) == min(14, len(days)) > 0
@@ -281,7 +290,8 @@ CHECKS = {
     "How did an exception evolve over the nights?": check_evolution,
     "Exceptions that later data disproved": check_disproved,
     "What did the last drops reject, and why?": check_quarantine,
-    "Which drops were rejected whole, or are late?": check_drops,
+    "Which drops were rejected whole, held for review, or are late?": check_drops,
+    "Which held drops did ops release, who, when and why?": check_releases,
     "On-time, promise accuracy, first attempt and contact rate, last two weeks": check_daily_metrics,
     "Contractors ranked by on-time rate over the last 7 days": check_contractors,
     "Warehouses whose goods were not handed over in time": check_warehouses,
