@@ -95,6 +95,18 @@ def is_alert(message) -> bool:
     return message["Subject"].startswith("[fulfilment_monitor]") and " failed for " in message["Subject"]
 
 
+def report_sections(text: str) -> dict[str, list[list[str]]]:
+    """The report's text by section title (an upper-case line), each line split into words."""
+    found: dict[str, list[list[str]]] = {}
+    current = None
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.split()[0].isupper():
+            current = found.setdefault(line.split(" (")[0], [])
+        elif current is not None and line.strip():
+            current.append(line.split())
+    return found
+
+
 def landing_customers(landing: Path) -> list[dict[str, str]]:
     """Every record of every customers.csv in a landing zone, as Python's csv module reads it
     (bytes that are not UTF-8 replaced): the names, emails and phones the pipeline was given."""
