@@ -200,6 +200,21 @@ def test_a_missing_drop_is_reported(own_db, as_of, report_date, tmp_path):
     assert "Drops late or missing: 1" in text and f"wms/{report_date}" in text
 
 
+@pytest.mark.slow  # a pipeline run
+def test_a_drop_missing_between_two_loaded_dates_is_reported(generated, tmp_path):
+    """One feed's drop deleted from the middle of the week: its later drops are on time, so
+    freshness sees nothing; the report still names the gap (the generated 16 days end 2026-10-16)."""
+    landing = Path(shutil.copytree(generated / "landing", tmp_path / "landing"))
+    shutil.rmtree(landing / "wms" / "2026-10-12")
+    published = tmp_path / "fulfilment.duckdb"
+    ran = cli("run", "--landing", str(landing), "--db", str(published))
+    assert ran.returncode == 0, ran.stderr
+    command(db=published, as_of=None, out=tmp_path / "out", send=False)
+    text = (tmp_path / "out" / "report.txt").read_text()
+    assert text.startswith("Fulfilment report for 2026-10-16")
+    assert "Drops late or missing: 1" in text and "wms/2026-10-12" in text, text
+
+
 def test_drop_freshness_is_judged_at_t_not_at_the_wall_clock(own_db, as_of):
     """A backfill's T sees its own day's drops on time (later drops are not known yet); two days
     after the last drop every feed is two days late."""
