@@ -51,9 +51,9 @@ run: setup
 	$(VENV)/bin/fulfilment-monitor report --out data/reports
 
 # Two workers (the machine's two cores), a module's tests on one worker so its fixtures (an
-# Airflow, a launcher, a published database) start once; the session's shared data is made
-# once per run (tests/conftest.py).
-PYTEST := $(PY) -m pytest -n 2 --dist loadfile
+# Airflow, a launcher, a published database) start once, the slowest modules first so neither
+# worker finishes alone; the session's shared data is made once per run (tests/conftest.py).
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile --durations=30
 
 test: setup browser java spark
 	$(PYTEST)
