@@ -1,7 +1,10 @@
-"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, report, story, forget,
-export-outreach, bench.
+"""`fulfilment-monitor` (or `python -m fulfilment_monitor`): generate, run, release, report, story,
+forget, export-outreach, bench.
 
-Exit status 0 on success; 1 with a one-line reason on stderr on failure.
+Exit status 0 on success; 1 with a one-line reason on stderr on failure (nothing published);
+`run` exits HELD (3) when it published but a drop stands held for review: the database is
+sound up to the day before it, and a person must release or have it re-delivered (a 0 would let
+it sit unseen while its source stops advancing; a 1 would say nothing was published).
 """
 from __future__ import annotations
 
@@ -14,6 +17,13 @@ from pathlib import Path
 from fulfilment_monitor import settings
 from fulfilment_monitor.errors import UserError, in_one_line
 from fulfilment_monitor.settings import iso, parse_as_of
+
+
+HELD = 3  # `run` published, but a drop stands held for review (see the module's docstring)
+
+
+class Held(Exception):
+    """`run` published, but drops stand held for review: exit HELD with their line on stderr."""
 
 
 def _date(text: str) -> dt.date:
@@ -40,15 +50,18 @@ def cmd_generate(args) -> None:
 
 def print_run(result) -> None:
     rows = [d for d in result.drops if d.status != "skipped"]
+    loaded = [d for d in rows if d.status == "loaded"]
     print(f"{'drop':<26}{'status':<10}{'read':>10}{'loaded':>10}{'quarantined':>13}")
     for d in rows:
-        print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded:>10}{d.quarantined:>13}")
+        done = d.status == "loaded"  # a drop not loaded loaded and quarantined nothing
+        print(f"{d.drop.name:<26}{d.status:<10}{d.read:>10}{d.loaded if done else 0:>10}{d.quarantined if done else 0:>13}")
     for note in result.notes:
         print(note)
     skipped = len(result.drops) - len(rows)
     print(f"{len(rows)} drop(s) processed, {skipped} already loaded; "
-          f"rows read {sum(d.read for d in rows)} = loaded {sum(d.loaded for d in rows)}"
-          f" + quarantined {sum(d.quarantined for d in rows)}")
+          f"rows read {sum(d.read for d in loaded)} = loaded {sum(d.loaded for d in loaded)}"
+          f" + quarantined {sum(d.quarantined for d in loaded)}"
+          + (f" (and {len(rows) - len(loaded)} drop(s) not loaded)" if len(rows) > len(loaded) else ""))
     if result.rebuilt:
         print(f"models rebuilt in full: {result.rebuilt}")
     print(f"exceptions as of {iso(result.as_of)}:")
@@ -65,6 +78,14 @@ def cmd_run(args) -> None:
                           full_refresh=args.full_refresh)
     print_run(result)
     print(f"published {published}")
+    if result.held:
+        raise Held(pipeline.held_line(result.held))
+
+
+def cmd_release(args) -> None:
+    from fulfilment_monitor.release import release
+
+    print(release(settings.database(args.db), args.drop, args.reason))
 
 
 def cmd_report(args) -> None:
@@ -124,6 +145,12 @@ def parser() -> argparse.ArgumentParser:
                      help="rebuild the incremental models from all data known at T (e.g. after changing them)")
     run.set_defaults(func=cmd_run)
 
+    release = commands.add_parser("release", help="accept a drop held for review (it failed only a statistical check)")
+    release.add_argument("drop", help="SOURCE/YYYY-MM-DD, as the run named it")
+    release.add_argument("--reason", required=True, help="why it is right as it is: kept in audit.releases")
+    release.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
+    release.set_defaults(func=cmd_release)
+
     report = commands.add_parser("report", help="render (and --send) the nightly ops report")
     report.add_argument("--db", type=Path, help="default: $FULFILMENT_DB, else data/fulfilment.duckdb")
     report.add_argument("--as-of", help="report date's reference time (default: the published run's T)")
@@ -169,8 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     try:
-        with in_one_line():  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
+        with in_one_line(let_through=(Held,)):  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
             args.func(args)
+    except Held as held:
+        print(f"held: {held}", file=sys.stderr)
+        return HELD
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -10,16 +10,22 @@ from pathlib import Path
 import duckdb
 
 from fulfilment_monitor.errors import UserError
+from fulfilment_monitor.settings import duckdb_config
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection whose results never depend on the server's time zone."""
+    """A connection whose results never depend on the server's time zone, within the memory,
+    threads and spill folder the settings give DuckDB."""
     if read_only and not path.exists():
         raise UserError(f"database {path} does not exist (run `run` first)")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
         con.sql("SET TimeZone = 'UTC'")
+        # SET, not connect(config=...): dbt may hold the same file open in this process, and
+        # DuckDB refuses a second connection to it with another configuration.
+        for name, value in duckdb_config(path).items():
+            con.execute(f"SET {name} = ?", [value])
     except duckdb.IOException as exc:
         raise _refused(path, exc) from None
     return con

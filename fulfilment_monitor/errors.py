@@ -40,13 +40,16 @@ def one_line(exc: BaseException) -> str:
 
 
 @contextmanager
-def in_one_line() -> Iterator[None]:
+def in_one_line(let_through: tuple[type[Exception], ...] = ()) -> Iterator[None]:
     """Every failure inside as a UserError of one line (`one_line`): the command line prints it,
     a DAG task fails with it and its alert shows it. Nothing chained, so no traceback of the
     original (whose message may hold customer data) reaches a log or an email;
-    FULFILMENT_DEBUG=1 lets the original through, traceback and all."""
+    FULFILMENT_DEBUG=1 lets the original through, traceback and all. `let_through`: outcomes
+    that are no failure (the CLI's Held), raised as they are."""
     try:
         yield
+    except let_through:
+        raise
     except UserError as exc:
         raise exc from None
     except Exception as exc:

@@ -1,8 +1,11 @@
 """The load ledger: what happened to every drop, so each loads once by its content.
 
 `audit.drops` holds one row per drop (source, extract date): its content's checksum, its
-status (`loaded` or `rejected`), its load id, its counts (true for every status: a rejected
-drop loaded and quarantined nothing) and why it was rejected. `audit.drop_files` holds one
+status (`loaded`, `rejected`, or `held` for review: it failed only a statistical check), its
+load id, its counts (true for every status: a rejected or held drop loaded and quarantined
+nothing) and why it was rejected or held. `audit.releases` keeps every release of a held drop
+(`release SOURCE/DATE --reason TEXT`): the content released (its checksum), who, when and why;
+the next run loads that content. `audit.drop_files` holds one
 row per file of a drop: its counts, and its size and modification time, a fingerprint that
 spares hashing a drop whose files look untouched on every run.
 """
@@ -29,6 +32,7 @@ class Entry:
     checksum: str
     problems: str | None
     files: dict[str, tuple[int, int]]  # the fingerprint when it was recorded
+    released: bool = False  # held, and this content released by ops
 
     def unchanged(self, drop: Drop) -> bool:
         """The drop's content is what was recorded: by its fingerprint, else by its checksum."""
@@ -45,10 +49,12 @@ def entries(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> dict[tuple[str
             "SELECT source, extract_date, file, bytes, modified_ns FROM audit.drop_files "
             "WHERE extract_date BETWEEN ? AND ? AND bytes IS NOT NULL", span).fetchall():
         files.setdefault((source, day), {})[name] = (size, modified)
-    return {(source, day): Entry(status, checksum, problems, files.get((source, day), {}))
-            for source, day, status, checksum, problems in con.execute(
-                "SELECT source, extract_date, status, checksum, problems FROM audit.drops "
-                "WHERE extract_date BETWEEN ? AND ?", span).fetchall()}
+    return {(source, day): Entry(status, checksum, problems, files.get((source, day), {}), released)
+            for source, day, status, checksum, problems, released in con.execute(
+                "SELECT d.source, d.extract_date, d.status, d.checksum, d.problems, "
+                "       EXISTS (SELECT 1 FROM audit.releases AS r WHERE r.source = d.source "
+                "               AND r.extract_date = d.extract_date AND r.checksum = d.checksum) "
+                "FROM audit.drops AS d WHERE d.extract_date BETWEEN ? AND ?", span).fetchall()}
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
@@ -60,8 +66,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 
 
 def record(con: duckdb.DuckDBPyConnection, results: list, now: dt.datetime) -> None:
-    """Every drop of a batch, loaded or rejected (load.DropResult), with its files' fingerprints;
-    the caller owns the transaction."""
+    """Every drop of a batch, loaded, rejected or held (load.DropResult), with its files'
+    fingerprints; the caller owns the transaction."""
     loaded = [r.status == "loaded" for r in results]
     _insert(con, "audit.drops", pa.table({
         "source": [r.drop.source for r in results],
@@ -71,7 +77,7 @@ def record(con: duckdb.DuckDBPyConnection, results: list, now: dt.datetime) -> N
         "rows_read": pa.array([r.read for r in results], pa.int64()),
         "rows_loaded": pa.array([r.loaded if ok else 0 for r, ok in zip(results, loaded)], pa.int64()),
         "rows_quarantined": pa.array([r.quarantined if ok else 0 for r, ok in zip(results, loaded)], pa.int64()),
-        "problems": pa.array(["; ".join(r.problems) or None for r in results], pa.string()),
+        "problems": pa.array(["; ".join(r.problems or r.review) or None for r in results], pa.string()),
         "recorded_at": pa.array([now] * len(results), pa.timestamp("us", tz="UTC"))}))
     files = [(r, ok, f, r.fingerprint.get(f.feed.file, (None, None))) for r, ok in zip(results, loaded) for f in r.files]
     _insert(con, "audit.drop_files", pa.table({

@@ -51,13 +51,16 @@ class FileResult:
 class DropResult:
     drop: Drop
     checksum: str = ""
-    # loaded | rejected | skipped (loaded before, unchanged) | changed (loaded before, content
-    # different since: drops are immutable, so an upstream fault to be told)
+    # loaded | rejected | held (failed only a statistical check: for ops to review and release) |
+    # waiting (a drop of its source before it is held: not read, as if not there yet) |
+    # skipped (loaded before, unchanged) | changed (loaded before, content different since:
+    # drops are immutable, so an upstream fault to be told)
     status: str = "loaded"
     files: list[FileResult] = field(default_factory=list)
     validations: list[Outcome] = field(default_factory=list)  # every check's outcome
-    note: str | None = None  # why a drop not read this time stands rejected or changed
+    note: str | None = None  # why a drop not read this time stands rejected, held, changed or waits
     fingerprint: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (bytes, mtime ns)
+    released: bool = False  # held before, this content released by ops: statistical failures warn
 
     @property
     def read(self) -> int:
@@ -75,6 +78,11 @@ class DropResult:
     def problems(self) -> list[str]:
         """Why the drop is rejected (or changed): every failed critical check, one line each."""
         return [o.problem for o in self.validations if o.blocks] + ([self.note] if self.note else [])
+
+    @property
+    def review(self) -> list[str]:
+        """Why the drop is held for review: every failed statistical check, one line each."""
+        return [o.problem for o in self.validations if o.holds]
 
     @property
     def load_id(self) -> str:
@@ -187,7 +195,23 @@ def _judge(con: duckdb.DuckDBPyConnection, batch: Batch, gate: Gate | None) -> N
     if gate is not None:
         gate(con, batch)
     for result in batch.drops:
-        result.status = "rejected" if result.problems else "loaded"
+        result.status = "rejected" if result.problems else "held" if result.review else "loaded"
+    wait_behind(batch.drops)
+
+
+def wait_behind(results: list[DropResult]) -> None:
+    """Drops of a source after one of its drops that is held wait for it (status `waiting`, not
+    recorded): a held drop is not known until released, and a source's days are known in order."""
+    held: dict[str, dt.date] = {}
+    for result in results:
+        if result.status == "held":
+            day = held.get(result.drop.source)
+            held[result.drop.source] = min(day, result.drop.extract_date) if day else result.drop.extract_date
+    for result in results:
+        first = held.get(result.drop.source)
+        if first and result.drop.extract_date > first and result.status not in ("skipped", "changed"):
+            result.status = "waiting"
+            result.note = f"waits for {result.drop.source}/{first.isoformat()}, held for review"
 
 
 @contextmanager
@@ -236,9 +260,11 @@ def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) 
 
 
 def _write_ledger(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
-    """Every drop of the batch in the ledger, loaded or rejected, with what its checks found."""
-    ledger.record(con, batch.drops, now)
-    validations.record(con, validations.DROP, [(r.load_id, r.drop.name, r.validations) for r in batch.drops], now)
+    """Every drop of the batch in the ledger, loaded, rejected or held, with what its checks
+    found (a drop waiting behind a held one is not recorded: it is read again when it is its turn)."""
+    judged = [r for r in batch.drops if r.status != "waiting"]
+    ledger.record(con, judged, now)
+    validations.record(con, validations.DROP, [(r.load_id, r.drop.name, r.validations) for r in judged], now)
 
 
 def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> None:
@@ -265,9 +291,12 @@ def _write(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) -> No
 
 
 def load_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,
-               now: dt.datetime | None = None) -> list[DropResult]:
-    """Read, check, judge and write `drops` (not yet loaded) as one batch."""
+               now: dt.datetime | None = None, released: frozenset[str] = frozenset()) -> list[DropResult]:
+    """Read, check, judge and write `drops` (not yet loaded) as one batch; `released`: the names
+    of those whose content ops released after it was held."""
     batch = read_batch(con, drops)
+    for result in batch.drops:
+        result.released = result.drop.name in released
     try:
         _judge(con, batch, gate)
         _write(con, batch, now or dt.datetime.now(dt.timezone.utc))
@@ -277,12 +306,13 @@ def load_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | N
     return batch.drops
 
 
-def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Drop], list[DropResult]]:
-    """(drops to load, results of the others). A loaded drop is skipped, unless its content
-    changed since (status `changed`: drops are immutable). A rejected drop offered again
-    unchanged stays rejected; with new content (a corrected re-delivery) it is loaded."""
+def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Drop], list[DropResult], set[str]]:
+    """(drops to load, results of the others, names of the released drops to load). A loaded drop
+    is skipped, unless its content changed since (status `changed`: drops are immutable). A
+    rejected or held drop offered again unchanged stays so, unless ops released the held content;
+    with new content (a re-delivery) it is loaded. A source's drops after one held wait for it."""
     known = ledger.entries(con, drops)
-    todo, others = [], []
+    todo, others, released = [], [], set()
     for drop in drops:
         entry = known.get((drop.source, drop.extract_date))
         if entry is None:
@@ -290,10 +320,17 @@ def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Dro
         elif entry.unchanged(drop):
             if entry.files and ledger.fingerprint(drop) != entry.files:
                 ledger.touch(con, drop)  # same content, touched files: no hashing next time
-            note = f"rejected earlier and offered again unchanged: {entry.problems}" if entry.status == "rejected" \
-                else None
-            others.append(DropResult(drop, entry.checksum, "skipped" if entry.status == "loaded" else "rejected",
-                                     note=note))
+            if entry.status == "held" and entry.released:
+                todo.append(drop)
+                released.add(drop.name)
+            elif entry.status == "held":
+                others.append(DropResult(drop, entry.checksum, "held", note=(
+                    f"held for review: {entry.problems}")))
+            else:
+                note = f"rejected earlier and offered again unchanged: {entry.problems}" \
+                    if entry.status == "rejected" else None
+                others.append(DropResult(drop, entry.checksum, "skipped" if entry.status == "loaded" else "rejected",
+                                         note=note))
         elif entry.status == "loaded":
             others.append(DropResult(drop, drop.checksum(), "changed", note=(
                 f"its content changed after it was loaded (loaded {entry.checksum[:12]}, now "
@@ -301,12 +338,15 @@ def pending(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> tuple[list[Dro
                 f"a correction as a new drop")))
         else:
             todo.append(drop)
-    return todo, others
+    behind = [DropResult(d) for d in todo]
+    wait_behind(others + behind)
+    waiting = [r for r in behind if r.status == "waiting"]
+    return [r.drop for r in behind if r.status != "waiting"], others + waiting, released
 
 
 def load_drops(con: duckdb.DuckDBPyConnection, drops: list[Drop], gate: Gate | None = None,
                now: dt.datetime | None = None) -> list[DropResult]:
     """Load, as one batch, every drop of `drops` not loaded yet."""
     tables.ensure(con)
-    todo, skipped = pending(con, drops)
-    return skipped + (load_batch(con, todo, gate, now) if todo else [])
+    todo, others, released = pending(con, drops)
+    return others + (load_batch(con, todo, gate, now, frozenset(released)) if todo else [])

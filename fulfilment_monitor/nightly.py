@@ -68,6 +68,8 @@ def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: 
         "already_loaded": sum(r.status == "skipped" for r in results),
         "rows_loaded": sum(r.loaded for r in loaded),
         "rows_quarantined": sum(r.quarantined for r in loaded),
+        "held_for_review": [r.drop.name for r in results if r.status == "held"],
+        "waiting_behind_held": [r.drop.name for r in results if r.status == "waiting"],
     }
     log.info("ingest %s up to %s: %s", source, span.extract_date, summary)
     return summary
@@ -75,14 +77,17 @@ def ingest(source: str, logical_date: dt.datetime | dt.date, landing: Path, db: 
 
 def transform(logical_date: dt.datetime | dt.date, db: Path) -> dict:
     """dbt build at T, validate the marts, publish the database (pipeline.build_and_publish):
-    what the ingest steps loaded up to D, evaluated at T."""
+    what the ingest steps loaded up to D, evaluated at T (the day before a drop held for review,
+    if any: the task succeeds, and the report's data-quality section names the drop for ops)."""
     from fulfilment_monitor import pipeline
 
     span = window(logical_date)
     result = pipeline.build_and_publish(db, span.as_of)
     summary = {"as_of": iso(result.as_of), "run_id": result.run_id, "exceptions": result.exceptions,
-               "rebuilt_in_full": result.rebuilt}
+               "rebuilt_in_full": result.rebuilt, "held_for_review": [name for name, _ in result.held]}
     log.info("published %s as of %s: %s", db, summary["as_of"], result.exceptions)
+    if result.held:  # published up to the day before; the report lists it, for ops to release
+        log.warning(pipeline.held_line(result.held))
     return summary
 
 

@@ -26,7 +26,7 @@ from fulfilment_monitor.landing import Drop, Landing, scan
 from fulfilment_monitor.load import DropResult, load_drops
 from fulfilment_monitor.migrate import migrate
 from fulfilment_monitor.publish import bootstrap_work, publish
-from fulfilment_monitor.settings import end_of, private_db_for, work_db_for
+from fulfilment_monitor.settings import end_of, iso, private_db_for, work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.mart_gate import validate_marts
 from fulfilment_monitor.validation.page import write_page, write_page_for
@@ -40,6 +40,7 @@ class RunResult:
     exceptions: dict[str, int] = field(default_factory=dict)
     rebuilt: str | None = None  # why the models were rebuilt in full (None: incremental)
     notes: list[str] = field(default_factory=list)  # drops waiting for files, entries ignored
+    held: list[tuple[str, str]] = field(default_factory=list)  # (drop, why) held for review at publishing
     started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
@@ -167,6 +168,36 @@ def _refuse_rejected(work: Path, as_of: dt.datetime) -> None:
                            f"Fix and re-deliver, then ingest again")
 
 
+def held_drops(work: Path) -> list[tuple[str, dt.date, str]]:
+    """(drop name, extract date, why) of every drop the ledger holds for review, oldest first."""
+    with database.connect(work) as con:
+        tables.ensure(con)
+        return database.query(con, """
+            SELECT source || '/' || extract_date, extract_date, coalesce(problems, 'held') FROM audit.drops
+            WHERE status = 'held' ORDER BY extract_date, source""")
+
+
+def held_line(held: list[tuple[str, str]]) -> str:
+    """One line naming each held drop, why, and what to do."""
+    named = "; ".join(f"{name} ({why})" for name, why in held)
+    what = "drop held for review" if len(held) == 1 else f"{len(held)} drops held for review"
+    first = held[0][0]
+    return (f"{what}, not loaded (it failed only a statistical check): {named}. Published up to the day "
+            f"before; its source's later drops wait for it. Look at it, then either accept it as it is with "
+            f"`fulfilment-monitor release {first} --reason TEXT` or have it re-delivered; the next run loads it")
+
+
+def _before_held(work: Path, result: RunResult) -> None:
+    """T no later than the start of the first held drop's date: a held drop is not known until
+    released, and what came after it cannot be evaluated around the hole."""
+    held = held_drops(work)
+    result.held = [(name, why) for name, _, why in held]
+    if held and result.as_of > end_of(held[0][1] - dt.timedelta(days=1)):
+        result.as_of = end_of(held[0][1] - dt.timedelta(days=1))
+        result.notes.append(f"evaluated as of {iso(result.as_of)}, the start of {held[0][0]}'s day: "
+                            f"it is held for review")
+
+
 def _build_and_check(work: Path, result: RunResult, full_refresh: bool) -> None:
     """dbt build, then mart validation; raises UserError when the marts must not be published."""
     result.rebuilt = transform.build(work, result.as_of, full_refresh=full_refresh)
@@ -200,6 +231,7 @@ def _failed(work: Path, result: RunResult, exc: UserError) -> None:
 def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = False,
                       result: RunResult | None = None, compacted: bool = False) -> RunResult:
     """Build the models at T, validate the marts, publish; the run recorded in `audit.runs`.
+    T is moved back to the day before the first drop held for review, if any (result.held names them).
     Raises UserError (published database untouched) on failure. `full_refresh` rebuilds the
     incremental models from all the data known at T; `compacted` publishes a compacted copy
     whatever its free space (forget.py)."""
@@ -208,6 +240,7 @@ def build_and_publish(published: Path, as_of: dt.datetime, full_refresh: bool = 
     result.as_of = as_of
     try:
         _refuse_rejected(work, as_of)
+        _before_held(work, result)
         _build_and_check(work, result, full_refresh)
     except UserError as exc:
         _failed(work, result, exc)

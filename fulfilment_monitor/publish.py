@@ -28,7 +28,7 @@ MAX_FREE = 0.10
 
 def _checkpoint(work: Path) -> float:
     """Fold the write-ahead log into the file; the share of its blocks that are free."""
-    # dbt's in-process adapter may still hold the database open with changes only in the WAL.
+    # A run's last connection may have left changes only in the write-ahead log.
     with db.connect(work) as con:
         con.sql("CHECKPOINT")
         total, free = db.query(con, "SELECT total_blocks, free_blocks FROM pragma_database_size() "
@@ -54,8 +54,8 @@ def compact(path: Path) -> None:
     fresh = path.with_name(f".{path.name}.compacting")
     fresh.unlink(missing_ok=True)
     try:
-        # Opened through db.connect: dbt's in-process adapter may still hold the file open, and
-        # only the same database instance may open it again. The fresh file's path is bound.
+        # No instance of the old file may outlive the rename (transform.py closes dbt's): it would
+        # take later writes into the replaced file. The fresh file's path is bound.
         with db.connect(path) as con:
             source = db.query(con, "SELECT current_database()")[0][0]
             db.attach(con, fresh, "compacted")

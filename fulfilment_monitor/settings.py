@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import grp
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from importlib import resources
@@ -46,6 +47,11 @@ LANDING = _s("FULFILMENT_LANDING", "`data/sample/landing`",
 DB = _s("FULFILMENT_DB", "`data/fulfilment.duckdb`",
         "the published database (also an Airflow Variable of that name, which wins)")
 DBT_THREADS = _s("FULFILMENT_DBT_THREADS", "2", "threads of the dbt build")
+DUCKDB_MEMORY_LIMIT = _s("FULFILMENT_DUCKDB_MEMORY_LIMIT", "60% of the machine's memory",
+                         "memory each DuckDB connection may hold (`12GB`, `800MB`); beyond it DuckDB spills to disk")
+DUCKDB_THREADS = _s("FULFILMENT_DUCKDB_THREADS", "the machine's cores", "threads of each DuckDB query")
+DUCKDB_TEMP_DIR = _s("FULFILMENT_DUCKDB_TEMP_DIR", "`<database>.tmp` beside each database",
+                     "where DuckDB spills what does not fit in its memory limit")
 ENGINE = _s("FULFILMENT_ENGINE", "duckdb",
             "`spark`: the models are built by Apache Spark from the lake beside the work database "
             "(needs `pip install -e '.[spark]'` and Java 17), then published as the same DuckDB database")
@@ -86,21 +92,31 @@ class GateSettings:
     max_bad_row_share: float = _threshold(0.05, "a file quarantining a larger share of its rows rejects its drop...")
     # A couple of bad lines in a small file are row defects, not a broken file.
     bad_rows_tolerated: int = _threshold(2, "...unless it has at most this many bad rows")
-    # Volume: a file's row count against the median of the same file in the latest loaded
-    # drops of its source (extract dates before this one).
+    # Volume: a file's row count against the range (smallest..largest) of the same file in the
+    # latest loaded drops of its source (extract dates before this one). The range, not the median:
+    # a quiet day that recurs (a Sunday, a small retailer's slow day) is in it, and it widens with
+    # the history's own spread, so only a file far outside what the source has done lately is held.
     volume_history_drops: int = _threshold(
-        7, "volume check: a file's rows are compared with the median of this many earlier drops")
+        7, "volume check: a file's rows are compared with the range of this many earlier drops")
     volume_min_history: int = _threshold(3, "fewer earlier drops than this: no volume check")
-    volume_min_median_rows: int = _threshold(50, "a smaller usual volume is too small to judge")
-    volume_low_ratio: float = _threshold(0.2, "below median x this: a collapse, the drop is rejected")
-    volume_high_ratio: float = _threshold(10.0, "above median x this: a flood, the drop is rejected")
-
+    volume_min_median_rows: int = _threshold(50, "a smaller usual (median) volume is too small to judge")
+    volume_min_rows_apart: int = _threshold(
+        30, "a file fewer rows than this outside the recent range is not judged (a quiet day, not a collapse)")
+    volume_low_ratio: float = _threshold(
+        0.2, "below the smallest recent drop x this: a collapse, the drop is held for review")
+    volume_high_ratio: float = _threshold(
+        5.0, "above the largest recent drop x this: a flood, the drop is held for review")
+    # Null drift: a nullable field null (or absent) on every line of a file while recent loaded drops
+    # filled it. Held when that is this unlikely by chance: (1 - share filled lately) ** rows.
+    null_drift_chance: float = _threshold(
+        1e-6, "a field null on every line while recent drops filled it, less likely than this by chance: held")
+    null_drift_history_drops: int = _threshold(7, "null drift: the filled share is that of this many earlier drops")
 
 GATE_SETTINGS = tuple(_s(GATE_PREFIX + f.name.upper(), str(f.default), f.metadata["meaning"])
                       for f in fields(GateSettings))
 
 SETTINGS: tuple[Setting, ...] = (
-    ROOT_SETTING, LANDING, DB, DBT_THREADS, ENGINE, SPARK_MASTER,
+    ROOT_SETTING, LANDING, DB, DBT_THREADS, DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, DUCKDB_TEMP_DIR, ENGINE, SPARK_MASTER,
     SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD, SMTP_STARTTLS, SMTP_SSL, SMTP_TIMEOUT,
     REPORT_FROM, REPORT_TO, ALERT_FROM, ALERT_TO, RETRY_DELAY, DEBUG, SHARED_GROUP,
     *GATE_SETTINGS,
@@ -200,6 +216,26 @@ def dbt_threads(environ: Mapping[str, str] | None = None) -> int:
     if threads < 1:
         raise UserError(f"{DBT_THREADS.env}={threads} must be at least 1")
     return threads
+
+
+# DuckDB's own default is 80% of the machine's memory (or of its control group's limit). The
+# pipeline's Python side (Arrow tables for validation, dbt's manifest) lives beside it, and the
+# 10M-order stand-in peaked at 19.9 GB of 24 with that default: 60% leaves the rest room.
+DUCKDB_MEMORY_DEFAULT = "60%"
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|[KMGT]i?B)", re.IGNORECASE)
+
+
+def duckdb_config(database_path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """DuckDB's memory limit, threads and spill folder for a connection to `database_path`."""
+    memory = (_read(DUCKDB_MEMORY_LIMIT, environ) or DUCKDB_MEMORY_DEFAULT).strip()
+    if not _MEMORY.fullmatch(memory):
+        raise UserError(f"{DUCKDB_MEMORY_LIMIT.env}={memory!r} is not a size (e.g. 12GB, 800MB or 60%)")
+    threads = _number(DUCKDB_THREADS, environ, len(os.sched_getaffinity(0)))
+    if threads < 1:
+        raise UserError(f"{DUCKDB_THREADS.env}={threads} must be at least 1")
+    temp = _read(DUCKDB_TEMP_DIR, environ)
+    return {"memory_limit": memory, "threads": str(threads),
+            "temp_directory": temp.strip() if temp else f"{database_path}.tmp"}
 
 
 ENGINES = ("duckdb", "spark")

@@ -5,7 +5,7 @@ In the work database (published as it is):
 - `raw.<feed table>`: each feed's declared columns but the personal ones, what is derived from
   them (feeds.py: a customer's first name), and the row's lineage;
 - `quarantine.rows`: every record not loaded, with its reason, personal fields masked;
-- `audit.drops`, `audit.drop_files`: the load ledger (ledger.py);
+- `audit.drops`, `audit.drop_files`, `audit.releases`: the load ledger (ledger.py);
 - `audit.validations`: every checked expectation (validation/store.py);
 - `audit.runs`: every run, failed ones included (pipeline.py);
 - `audit.source_freshness`: `dbt source freshness` of each feed at each T (transform.py);
@@ -55,6 +55,9 @@ TABLES = {
     "audit.source_freshness": """
         source VARCHAR NOT NULL, as_of TIMESTAMPTZ NOT NULL, latest_loaded_at TIMESTAMPTZ,
         age_seconds DOUBLE, status VARCHAR NOT NULL, PRIMARY KEY (source, as_of)""",
+    "audit.releases": """
+        source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
+        released_by VARCHAR NOT NULL, released_at TIMESTAMPTZ NOT NULL, reason VARCHAR NOT NULL""",
     "audit.erasures": """
         customer_id VARCHAR NOT NULL, erased_at TIMESTAMPTZ NOT NULL, reason VARCHAR NOT NULL""",
 }

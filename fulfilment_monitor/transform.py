@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fulfilment_monitor import db as database, tables
 from fulfilment_monitor.errors import UserError
-from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, engine, iso
+from fulfilment_monitor.settings import DBT_PROJECT, dbt_threads, duckdb_config, engine, iso
 
 # T reaches dbt through the environment, not --vars: a new var makes dbt re-parse the whole
 # project (about 2 s a night); an environment variable read only at execution does not.
@@ -36,13 +36,18 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
     from dbt.cli.main import dbtRunner
 
     os.environ["FULFILMENT_DB_PATH"] = str(db.resolve())
+    for name, value in duckdb_config(db.resolve()).items():  # profiles.yml's DuckDB settings
+        os.environ[f"FULFILMENT_DB_{name.upper()}"] = value
     os.environ[AS_OF_ENV] = iso(as_of) if as_of is not None else ""  # empty: T is not set
     folder = artefacts(db, target)
     command = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
                "--target-path", str(folder / "target"), "--log-path", str(folder / "logs"),
                "--threads", str(dbt_threads()), *(["--target", target] if target else [])]
     flags = ["--quiet"] if quiet else []
-    result = dbtRunner(manifest=manifest).invoke([*flags, *command])
+    try:
+        result = dbtRunner(manifest=manifest).invoke([*flags, *command])
+    finally:
+        _release_duckdb()
     if result.success:
         return result
     failures = []
@@ -53,6 +58,18 @@ def _invoke(args: list[str], db: Path, as_of: dt.datetime | None = None, manifes
             failures.append(f"{node.node.name}: {lines[0] if lines else node.status}")
     reason = "; ".join(failures[:3]) or str(result.exception or "dbt failed")
     raise UserError(f"dbt {args[0]} failed: {reason}")
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB instance dbt's adapter keeps open between invocations. Held, it would
+    outlive a compaction that replaces the work file (publish.py), and every later connection in
+    this process would write to the replaced file, lost with it."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+        DuckDBConnectionManager.close_all_connections()
 
 
 def dbt(args: list[str], db: Path, as_of: dt.datetime | None = None, quiet: bool = True, target: str | None = None):

@@ -263,11 +263,15 @@ def check_quarantine(rows, sample, **_):
 
 
 def check_rejected_drops(rows, **_):
-    assert rows == [], "the sample has no drop rejected whole"
+    assert rows == [], "the sample has no drop rejected whole or held"
 
 
 def check_late_feeds(rows, **_):
     assert rows == [], "every feed's drop of the last day is there at T (though loaded long after it)"
+
+
+def check_releases(rows, **_):
+    assert rows == [], "the sample holds no drop for review, so none was released"
 
 
 # The sample's last fourteen days, newest first: (date, windows on time / due, exceptions that broke
@@ -319,8 +323,9 @@ CHECKS = {
     "How did an exception evolve over the nights?": check_evolution,
     "Exceptions that later data disproved": check_disproved,
     "What did the last drops reject, and why?": check_quarantine,
-    "Which drops were rejected whole?": check_rejected_drops,
+    "Which drops were rejected whole, or are held for review?": check_rejected_drops,
     "Which feeds were late at the last run's T?": check_late_feeds,
+    "Which held drops did ops release, who, when and why?": check_releases,
     "On-time, promise accuracy, first attempt and contact rate, last two weeks": check_daily_metrics,
     "Contractors ranked by on-time rate over the last 7 days": check_contractors,
     "Warehouses whose goods were not handed over in time": check_warehouses,

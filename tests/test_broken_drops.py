@@ -178,11 +178,6 @@ def test_an_empty_csv_file_rejects_the_drop(site):
     assert_rejected(site, "wms", day(2), files, "wms_shipment_lines", "empty file")
 
 
-def test_a_volume_collapse_rejects_the_drop(site):
-    assert_rejected(site, "contacts", day(5), {"contacts.jsonl": jsonl_text(contacts(day(5), n=5))},
-                    "contacts_contacts", "volume_ratio", "contacts.jsonl: 5 rows, 0.08x the median 60 of recent loaded drops")
-
-
 def test_the_command_line_exits_non_zero_naming_the_rejected_drop(site):
     files = wms_files(day(2))
     files["shipments.csv"] = ""

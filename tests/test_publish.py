@@ -3,14 +3,18 @@ is not copied into the published file (a real DuckDB file; a failed run not publ
 is tested with the pipeline, in test_broken_drops)."""
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
 from fulfilment_monitor import db, pipeline
 from fulfilment_monitor.publish import publish
-from fulfilment_monitor.settings import work_db_for
+from fulfilment_monitor.settings import end_of, work_db_for
 
 
 def write(work: Path, sql: str) -> None:
@@ -78,3 +82,32 @@ def test_a_lost_work_database_is_rebuilt_from_the_published_one_history_included
             db.connect(published, read_only=True) as copy:
         assert db.query(work, counts) == db.query(copy, counts) != [(0, 0)]
     assert published.read_bytes() == before, "the published database is only read"
+
+
+def drops_on_disk(work: Path) -> list[tuple[str, str]]:
+    """(source, extract date) of every loaded drop in the file as another process reads it: an
+    instance of DuckDB still open in this process cannot hide what is missing from the disk."""
+    read = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+        import sys, duckdb
+        con = duckdb.connect(sys.argv[1], read_only=True)
+        for source, day in con.sql("SELECT source, extract_date FROM audit.drops WHERE status = 'loaded'").fetchall():
+            print(source, day)
+        """), str(work)], capture_output=True, text=True, check=True)
+    return sorted(tuple(line.split()) for line in read.stdout.splitlines())
+
+
+def test_a_run_after_a_compaction_in_the_same_process_writes_to_the_new_file(generated, tmp_path):
+    """A bug: publishing compacts the work database by replacing its file, while dbt's adapter
+    still held the old one open in this process; the next run in the process (a DAG test, a
+    backfill run in-process, the benchmark's night) wrote its drops into the replaced file,
+    and they were lost with it."""
+    landing, published = generated / "landing", tmp_path / "f.duckdb"
+    days = sorted({p.name for p in landing.glob("*/*") if (p / "_SUCCESS").exists()})
+    first, second = dt.date.fromisoformat(days[-2]), dt.date.fromisoformat(days[-1])
+    pipeline.ingest(landing, published, until=first)
+    pipeline.build_and_publish(published, end_of(first), compacted=True)  # replaces the work file
+    pipeline.ingest(landing, published, until=second)
+
+    expected = sorted((p.parent.name, p.name) for p in landing.glob("*/*")
+                      if (p / "_SUCCESS").exists() and p.name <= second.isoformat())
+    assert drops_on_disk(work_db_for(published)) == expected

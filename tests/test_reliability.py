@@ -99,10 +99,12 @@ def test_a_rejected_drop_stays_rejected_until_different_content_arrives(site):
 
 
 def test_ledger_counts_are_true_for_every_status(site):
-    write_drop(site / "landing", "contacts", day(5), {"contacts.jsonl": jsonl_text(contacts(day(5), n=5))})
-    assert run(site).returncode == 1  # a volume collapse: rejected
+    lines = jsonl_text(contacts(day(5))).splitlines(keepends=True)
+    broken = "".join(line[: len(line) // 2] + "\n" if i % 10 < 3 else line for i, line in enumerate(lines))
+    write_drop(site / "landing", "contacts", day(5), {"contacts.jsonl": broken})
+    assert run(site).returncode == 1  # 18 of its 60 lines broken: rejected
     status, _, read, loaded, quarantined = ledger(site, f"contacts/{day(5)}")
-    assert (status, read, loaded, quarantined) == ("rejected", 5, 0, 0)
+    assert (status, read, loaded, quarantined) == ("rejected", 60, 0, 0)
     assert raw_rows(site, "contacts_contacts", day(5)) == 0
 
 

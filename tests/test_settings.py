@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import datetime as dt
 import re
 import tomllib
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from fulfilment_monitor import settings
+from fulfilment_monitor import db, settings
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import smtp
 from fulfilment_monitor.settings import GateSettings
@@ -71,6 +72,31 @@ def test_settings_are_read_when_asked_with_their_defaults():
     assert settings.gate({"FULFILMENT_GATE_VOLUME_LOW_RATIO": "0.5"}) == GateSettings(volume_low_ratio=0.5)
     with pytest.raises(UserError, match="FULFILMENT_GATE_BAD_ROWS_TOLERATED='many' is not a whole number"):
         settings.gate({"FULFILMENT_GATE_BAD_ROWS_TOLERATED": "many"})
+
+
+def test_duckdb_gets_a_memory_limit_threads_and_a_spill_folder(tmp_path):
+    work = tmp_path / "it's a dir" / "f.work.duckdb"
+    assert settings.duckdb_config(work, {"FULFILMENT_DUCKDB_THREADS": "3"}) == {
+        "memory_limit": "60%", "threads": "3", "temp_directory": f"{work}.tmp"}
+    given = {"FULFILMENT_DUCKDB_MEMORY_LIMIT": "800MB", "FULFILMENT_DUCKDB_TEMP_DIR": "/scratch/spill"}
+    assert settings.duckdb_config(work, given) == {
+        "memory_limit": "800MB", "threads": str(len(os.sched_getaffinity(0))), "temp_directory": "/scratch/spill"}
+    with pytest.raises(UserError, match="FULFILMENT_DUCKDB_MEMORY_LIMIT='lots' is not a size"):
+        settings.duckdb_config(work, {"FULFILMENT_DUCKDB_MEMORY_LIMIT": "lots"})
+    with pytest.raises(UserError, match="FULFILMENT_DUCKDB_THREADS=0 must be at least 1"):
+        settings.duckdb_config(work, {"FULFILMENT_DUCKDB_THREADS": "0"})
+
+
+def test_every_connection_and_the_dbt_build_run_within_those_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("FULFILMENT_DUCKDB_MEMORY_LIMIT", "700MB")
+    monkeypatch.setenv("FULFILMENT_DUCKDB_THREADS", "1")
+    path = tmp_path / "it's" / "f.duckdb"
+    with db.connect(path) as con:
+        assert db.query(con, "SELECT current_setting('memory_limit'), current_setting('threads'), "
+                             "current_setting('temp_directory')") == [("667.5 MiB", 1, f"{path}.tmp")]
+    profile = (REPO / "dbt_project" / "profiles.yml").read_text()
+    for name in ("memory_limit", "threads", "temp_directory"):  # what transform.py hands to dbt
+        assert f"{name}: \"{{{{ env_var('FULFILMENT_DB_{name.upper()}'" in profile
 
 
 def test_smtp_and_addresses_from_the_environment():

@@ -8,7 +8,7 @@ from fulfilment_monitor.validation import gx, suites
 from fulfilment_monitor.validation.measures import declared_measures
 
 # Measured of every file (validation/measures.py and drop_gate._frame), besides the declared ones.
-EVERY_FILE_MEASURES = {"rows_read", "rows_loaded", "rows_quarantined", "quarantined_share", "volume_ratio",
+EVERY_FILE_MEASURES = {"rows_read", "rows_loaded", "rows_quarantined", "quarantined_share", "volume_ratio", "null_drift",
                        "volume_median"}
 
 

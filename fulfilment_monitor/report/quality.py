@@ -1,4 +1,5 @@
-"""Data quality of the report date against the previous 7 days: checks, quarantine, drops.
+"""Data quality of the report date against the previous 7 days: checks, quarantine, drops
+(rejected, held for review or released, late or missing).
 
 Drop checks and quarantined rows count by extract date; mart checks are those of the latest
 mart validation (the one the published database passed). Drops late or missing come from
@@ -72,6 +73,22 @@ def rejected_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]
         ORDER BY extract_date DESC, source""", _dates(period))
 
 
+def reviewed_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
+    """Drops held for review now (whatever their date: each stops its source), and those of the
+    report's 8 dates that ops released, with who released them, when and why."""
+    return rows(con, """
+        SELECT d.source, d.extract_date, d.status = 'held' AS held, coalesce(d.problems, '') AS problems,
+               r.released_by, r.released_at, r.reason
+        FROM audit.drops AS d
+        LEFT JOIN (SELECT * FROM audit.releases
+                   QUALIFY row_number() OVER (PARTITION BY source, extract_date, checksum
+                                              ORDER BY released_at DESC) = 1) AS r
+            USING (source, extract_date, checksum)
+        WHERE d.status = 'held'
+           OR (d.status = 'loaded' AND r.released_at IS NOT NULL AND d.extract_date BETWEEN $first AND $day)
+        ORDER BY held DESC, d.extract_date DESC, d.source""", _dates(period))
+
+
 def missing_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
     """(source, extract date) pairs of the report's 8 dates with no drop, late or missing:
     - after each feed's latest drop loaded by T, for the feeds `dbt source freshness` found late
@@ -112,5 +129,6 @@ def section(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
         "quarantined_day": sum(r["day"] for r in quarantine),
         "quarantined_week": sum(r["week"] for r in quarantine),
         "rejected": rejected_drops(con, period),
+        "reviewed": reviewed_drops(con, period),
         "missing": missing_drops(con, period),
     }

@@ -90,6 +90,12 @@ def is_critical(config) -> bool:
     return str(getattr(severity, "value", severity)).lower() == "critical"
 
 
+def holds_for_review(config) -> bool:
+    """A statistical expectation (`"meta": {"on_failure": "hold"}`): failing it holds the drop for
+    review instead of rejecting it, since a well-formed drop may simply be unusual."""
+    return (getattr(config, "meta", None) or {}).get("on_failure") == "hold"
+
+
 def short(value, width: int = 40) -> str:
     """A value quoted in details: one line, cut, emails and phones masked (text.fragment)."""
     return fragment("/".join(map(str, value.values())) if isinstance(value, dict) else value, width)

@@ -5,8 +5,10 @@ the gate judges a file as a whole, on these measures:
 
 - `rows_read`, `rows_loaded`, `rows_quarantined`, `quarantined_share` (null while the count
   is within `bad_rows_tolerated`: a couple of bad lines in a small file are row defects);
-- `volume_ratio`: rows read over the median of the same file in the source's latest loaded
-  drops (null while the history is too short or too small to judge);
+- `volume_ratio`: rows read against the range of the same file in the source's latest loaded
+  drops: over the smallest when below it, over the largest when above it, 1 within (null while
+  the history is too short or too small to judge, or the file only a few rows outside it);
+- `null_drift`: the nullable fields null on every line while recent drops filled them (drift.py);
 - from the feed declarations (feeds.py), over the good rows: `<column>__null_share` for a
   nullable column, `<column>__pattern_miss_share` (`pattern`), `<column>__below_min_share`
   (`min_value`), `<column>__unknown_values` and `__unknown_share` (`known`),
@@ -19,6 +21,7 @@ The expectations on them are the suites in `expectations/drops/`.
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -107,11 +110,30 @@ def measure(con: duckdb.DuckDBPyConnection, feed: FeedFile, batch) -> pd.DataFra
         ORDER BY f._file_id""").df()
 
 
-def volume(history: list[int], rows_read: int, settings) -> tuple[float | None, float | None]:
-    """(median of the history, rows read / median), the ratio null when the history cannot judge."""
+@dataclass(frozen=True)
+class Volume:
+    """A file's rows against the recent loaded drops of its file: their median and range, and the
+    ratio the gate judges (null when the history cannot judge)."""
+    median: float | None = None
+    smallest: int | None = None
+    largest: int | None = None
+    ratio: float | None = None
+
+
+def volume(history: list[int], rows_read: int, settings) -> Volume:
+    """Rows read against the range of the history: rows / the smallest when below it, rows / the
+    largest when above it, 1 within. Not judged (ratio null) with fewer than `volume_min_history`
+    drops, a median under `volume_min_median_rows`, or fewer than `volume_min_rows_apart` rows
+    outside the range: a quiet day in a small feed is no evidence of a broken export."""
     if len(history) < settings.volume_min_history:
-        return None, None
-    usual = statistics.median(history)
+        return Volume()
+    usual, smallest, largest = statistics.median(history), min(history), max(history)
+    found = Volume(usual, smallest, largest)
     if usual < settings.volume_min_median_rows:
-        return usual, None
-    return usual, rows_read / usual
+        return found
+    if smallest <= rows_read <= largest:
+        return Volume(usual, smallest, largest, 1.0)
+    edge = smallest if rows_read < smallest else largest
+    if abs(rows_read - edge) < settings.volume_min_rows_apart:
+        return found
+    return Volume(usual, smallest, largest, rows_read / edge)

@@ -1,4 +1,4 @@
-"""One checked expectation: what was checked, whether it held, and whether failing blocks."""
+"""One checked expectation: what was checked, whether it held, and whether failing blocks or holds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,10 +11,17 @@ class Outcome:
     success: bool
     critical: bool = True  # a failing critical expectation rejects the drop / blocks publishing
     details: str = ""
+    review: bool = False  # statistical (volume, drift): a failure holds the drop for review
 
     @property
     def blocks(self) -> bool:
-        return self.critical and not self.success
+        """A structural failure: the drop is rejected (or publishing blocked)."""
+        return self.critical and not self.success and not self.review
+
+    @property
+    def holds(self) -> bool:
+        """A statistical failure: the drop is held for review, until released or re-delivered."""
+        return self.critical and not self.success and self.review
 
     @property
     def problem(self) -> str:
