@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP_VERSION := 26.3
-CONSTRAINTS := -c requirements/runtime.txt -c requirements/dev.txt
+CONSTRAINTS := -c requirements.txt -c requirements/dev.txt
 SPARK_CONSTRAINTS := $(CONSTRAINTS) -c requirements/spark.txt
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
@@ -21,7 +21,7 @@ endef
 
 .PHONY: setup browser java spark run report test test-fast bench sample clean
 
-$(VENV)/.installed: pyproject.toml requirements/runtime.txt requirements/dev.txt
+$(VENV)/.installed: pyproject.toml requirements.txt requirements/dev.txt
 	$(call debian,$(PYTHON) -c 'import ensurepip',$(notdir $(PYTHON))-venv)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
@@ -51,9 +51,9 @@ run: setup
 	$(VENV)/bin/fulfilment-monitor report --out data/reports
 
 # Two workers (the machine's two cores), a module's tests on one worker so its fixtures (an
-# Airflow, a launcher, a published database) start once; the session's shared data is made
-# once per run (tests/conftest.py).
-PYTEST := $(PY) -m pytest -n 2 --dist loadfile
+# Airflow, a launcher, a published database) start once, the slowest modules first so neither
+# worker finishes alone; the session's shared data is made once per run (tests/conftest.py).
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile --durations=30
 
 test: setup browser java spark
 	$(PYTEST)

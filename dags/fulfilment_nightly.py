@@ -22,7 +22,6 @@ from airflow.sdk import CronDataIntervalTimetable, Variable, dag, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from fulfilment_monitor import settings
-from fulfilment_monitor.airflow_local import POOL
 from fulfilment_monitor.feeds import SOURCES
 
 # Names the task and the reason; sent once a task has failed for good (not on each retry).
@@ -45,30 +44,33 @@ def _paths():
             settings.database(Variable.get(settings.DB_VARIABLE, default=None)))
 
 
-def _fail_fast_on_rejection(step, *args):
-    """A rejected drop stays rejected whatever the retry: fail the task now, no retries."""
-    from fulfilment_monitor.errors import DropRejected
+def _in_one_line(step, *args, **kwargs):
+    """Run one step as the command line runs it: any failure is one line (errors.in_one_line), which
+    the alert shows as the reason, no traceback, no data. A rejected drop stays rejected whatever
+    the retry: it fails the task now, no retries."""
+    from fulfilment_monitor.errors import DropRejected, in_one_line
 
     try:
-        return step(*args)
+        with in_one_line():
+            return step(*args, **kwargs)
     except DropRejected as exc:
-        raise AirflowFailException(str(exc)) from exc
+        raise AirflowFailException(str(exc)) from None
 
 
-@task(pool=POOL, execution_timeout=timedelta(hours=1))
+@task(pool=settings.WRITER_POOL, execution_timeout=timedelta(hours=1))
 def ingest(source: str, logical_date=None) -> dict:
     from fulfilment_monitor import nightly
 
     landing, db = _paths()
-    return _fail_fast_on_rejection(nightly.ingest, source, logical_date, landing, db)
+    return _in_one_line(nightly.ingest, source, logical_date, landing, db)
 
 
-@task(pool=POOL, execution_timeout=timedelta(hours=2))
+@task(pool=settings.WRITER_POOL, execution_timeout=timedelta(hours=2))
 def transform(logical_date=None) -> dict:
     from fulfilment_monitor import nightly
 
     _, db = _paths()
-    return _fail_fast_on_rejection(nightly.transform, logical_date, db)
+    return _in_one_line(nightly.transform, logical_date, db)
 
 
 def _smtp_settings() -> dict:
@@ -87,7 +89,8 @@ def report(logical_date=None) -> dict:
     from fulfilment_monitor import nightly
 
     _, db = _paths()
-    return nightly.report(logical_date, db, out=nightly.reports_path(db), send=True, smtp=_smtp_settings())
+    return _in_one_line(nightly.report, logical_date, db, out=nightly.reports_path(db), send=True,
+                        smtp=_smtp_settings())
 
 
 @dag(

@@ -32,7 +32,6 @@ from pathlib import Path
 
 from fulfilment_monitor import settings
 
-POOL = "duckdb_writer"
 POOL_DESCRIPTION = "DuckDB allows one writer per file: loads and builds take turns"
 DEFAULT_HOME = settings.AIRFLOW_HOME
 DAGS_FOLDER = settings.DAGS_FOLDER
@@ -76,7 +75,7 @@ def airflow(args: list[str], env: Mapping[str, str], **kwargs) -> subprocess.Com
 def prepare(env: Mapping[str, str]) -> None:
     """Migrate the metadata database and create the writer pool (both idempotent)."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    for args in (["db", "migrate"], ["pools", "set", POOL, "1", POOL_DESCRIPTION]):
+    for args in (["db", "migrate"], ["pools", "set", settings.WRITER_POOL, "1", POOL_DESCRIPTION]):
         done = airflow(args, env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"airflow {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from fulfilment_monitor import settings
-from fulfilment_monitor.errors import UserError, one_line
+from fulfilment_monitor.errors import UserError, in_one_line
 from fulfilment_monitor.settings import iso, parse_as_of
 
 
@@ -196,16 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     try:
-        args.func(args)
+        with in_one_line(let_through=(Held,)):  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
+            args.func(args)
     except Held as held:
         print(f"held: {held}", file=sys.stderr)
         return HELD
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
-        if settings.debug() and not isinstance(exc, UserError):
-            raise
-        print(f"error: {one_line(exc)}", file=sys.stderr)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fulfilment_monitor.text import fragment
@@ -35,3 +37,28 @@ def one_line(exc: BaseException) -> str:
     first = text.splitlines()[0] if text else ""
     return (f"unexpected {type(exc).__name__}: {fragment(first)} "
             f"(run again with FULFILMENT_DEBUG=1 to see where)")
+
+
+@contextmanager
+def in_one_line(let_through: tuple[type[Exception], ...] = ()) -> Iterator[None]:
+    """Every failure inside as a UserError of one line (`one_line`): the command line prints it,
+    a DAG task fails with it and its alert shows it. Nothing chained, so no traceback of the
+    original (whose message may hold customer data) reaches a log or an email;
+    FULFILMENT_DEBUG=1 lets the original through, traceback and all. `let_through`: outcomes
+    that are no failure (the CLI's Held), raised as they are."""
+    try:
+        yield
+    except let_through:
+        raise
+    except UserError as exc:
+        raise exc from None
+    except Exception as exc:
+        if _debug():
+            raise
+        raise UserError(one_line(exc)) from None
+
+
+def _debug() -> bool:
+    from fulfilment_monitor import settings  # settings imports this module
+
+    return settings.debug()

@@ -21,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from fulfilment_monitor.errors import UserError, one_line
+from fulfilment_monitor.errors import UserError, in_one_line
 from fulfilment_monitor.feeds import SOURCES
 from fulfilment_monitor import settings
 from fulfilment_monitor.settings import end_of, iso
@@ -130,16 +130,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.raiseExceptions = False  # a log that cannot be written (a full disk) must not add a traceback
     db = settings.database(args.db)
     try:
-        if args.step == "ingest":
-            print(ingest(args.source, args.date, settings.landing(args.landing), db))
-        elif args.step == "transform":
-            print(transform(args.date, db))
-        else:
-            print(report(args.date, db, args.out, args.send))
-    except Exception as exc:  # every failure is one line; FULFILMENT_DEBUG=1 for the traceback
-        if settings.debug() and not isinstance(exc, UserError):
-            raise
-        print(f"error: {one_line(exc)}", file=sys.stderr)
+        with in_one_line():  # every failure is one line, as the DAG's tasks fail; FULFILMENT_DEBUG=1 for the traceback
+            if args.step == "ingest":
+                print(ingest(args.source, args.date, settings.landing(args.landing), db))
+            elif args.step == "transform":
+                print(transform(args.date, db))
+            else:
+                print(report(args.date, db, args.out, args.send))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -126,6 +126,8 @@ SETTINGS: tuple[Setting, ...] = (
 LANDING_VARIABLE = LANDING.env
 DB_VARIABLE = DB.env
 SMTP_CONN_ID = "smtp_default"
+# DuckDB allows one writer per file: the tasks that write take turns through this one-slot pool.
+WRITER_POOL = "duckdb_writer"
 
 
 def _read(setting: Setting, environ: Mapping[str, str] | None) -> str | None:

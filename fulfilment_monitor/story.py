@@ -8,7 +8,9 @@ the timeline: every fact of marts.fct_order_timeline in order. In a terminal the
 come from rich; piped, it is plain text, one fact a line; --json is for other tools.
 
 Every sentence comes from the marts (words: dbt_project/macros/story_wording.sql); this module
-only lays them out. The story names the customer by first name only, and never shows an email
+only lays them out. The heading also reads staging (the order, its items, the customer's first
+name and zone) and intermediate (the live bookings), and counts the customer's contacts, channels,
+agent time and transfers from the timeline's contact facts (the effort score is the marts'). The story names the customer by first name only, and never shows an email
 address or a phone number. Times are in the customer's zone when it is known, else UTC.
 
 --as-of TS tells the story up to TS as the published database knows it (built at its run's T):

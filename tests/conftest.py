@@ -38,6 +38,22 @@ settings.register_profile("long", max_examples=1000, deadline=None, print_blob=T
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# The modules that take longest, longest first (`make test --durations=30`, and per module from
+# `--junitxml`): xdist's loadfile hands whole modules to the two workers in collection order, so
+# the long ones start at once, side by side, and the short ones fill in at the end, instead of
+# one worker running the slow modules one after another while the other idles.
+SLOWEST_FIRST = (  # 2026-12-07: module totals of a loaded run; Spark parity (README: 28 min) and the backfill put by cost
+    "test_spark_parity.py", "test_reliability.py", "test_incremental.py", "test_airflow_backfill.py",
+    "test_privacy.py", "test_airflow_dags_test.py", "test_incremental_traps.py", "test_airflow_nightly.py",
+    "test_end_to_end.py", "test_airflow_ui.py", "test_generate_bytes.py", "test_broken_drops.py", "test_bench.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: n for n, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each module's tests as written
+
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     """Run `python -m fulfilment_monitor` as a user would."""
     return subprocess.run([sys.executable, "-m", "fulfilment_monitor", *args], cwd=REPO,
@@ -103,6 +119,18 @@ def loopback_smtp():
 def is_alert(message) -> bool:
     """A failure alert of the DAG (not a report)."""
     return message["Subject"].startswith("[fulfilment_monitor]") and " failed for " in message["Subject"]
+
+
+def report_sections(text: str) -> dict[str, list[list[str]]]:
+    """The report's text by section title (an upper-case line), each line split into words."""
+    found: dict[str, list[list[str]]] = {}
+    current = None
+    for line in text.splitlines():
+        if line and not line.startswith(" ") and line.split()[0].isupper():
+            current = found.setdefault(line.split(" (")[0], [])
+        elif current is not None and line.strip():
+            current.append(line.split())
+    return found
 
 
 def landing_customers(landing: Path) -> list[dict[str, str]]:

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import pytest
 
 from conftest import Inbox, is_alert, loopback_smtp
-from fulfilment_monitor import airflow_local, db, nightly
+from fulfilment_monitor import airflow_local, db, nightly, settings
 from fulfilment_monitor.feeds import SOURCES
 from test_airflow_nightly import LAST, break_header, marts
 
@@ -130,9 +130,11 @@ def test_a_rejected_drop_fails_its_task_once_and_alerts_by_email(airflow_env, ge
     assert "ingest_wms" in alerts[0]["Subject"] and LAST.isoformat() in alerts[0]["Subject"]
     body = alerts[0].get_body(("html", "plain")).get_content()
     assert f"wms/{LAST}" in body and "tracking_ref" in body
+    reason = body.split("Reason: ")[1].split("</p>")[0]
+    assert "\n" not in reason and "Traceback" not in body, "the reason is the one line the command line prints"
 
 
 def test_prepare_creates_the_one_slot_writer_pool(airflow_env):
     with sqlite3.connect(Path(airflow_env["AIRFLOW_HOME"]) / "airflow.db") as metadata:
-        slots = metadata.execute("SELECT slots FROM slot_pool WHERE pool = ?", [airflow_local.POOL]).fetchall()
+        slots = metadata.execute("SELECT slots FROM slot_pool WHERE pool = ?", [settings.WRITER_POOL]).fetchall()
     assert slots == [(1,)]

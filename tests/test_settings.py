@@ -118,8 +118,8 @@ def test_smtp_and_addresses_from_the_environment():
 def test_dependencies_are_pinned_exactly_and_locked():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     locked = {}
-    for name in ("runtime.txt", "dev.txt", "spark.txt"):
-        for line in (REPO / "requirements" / name).read_text().splitlines():
+    for path in (REPO / "requirements.txt", REPO / "requirements" / "dev.txt", REPO / "requirements" / "spark.txt"):
+        for line in path.read_text().splitlines():
             if line and not line.startswith("#"):
                 package, version = line.split("==")
                 locked[re.sub(r"[-_.]+", "-", package).lower()] = version

@@ -4,7 +4,7 @@
 Drop checks and quarantined rows count by extract date; mart checks are those of the latest
 mart validation (the one the published database passed). Drops late or missing come from
 `dbt source freshness` at T (run by the build, kept in audit.source_freshness): late and
-missing look the same at T.
+missing look the same at T; and from the ledger, for a date missing between two loaded ones.
 """
 from __future__ import annotations
 
@@ -90,10 +90,12 @@ def reviewed_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]
 
 
 def missing_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
-    """(source, extract date) pairs of the report's 8 dates after each feed's latest drop loaded
-    by T, for the feeds `dbt source freshness` found late at T (audit.source_freshness, written
-    by the run at T): the drops late or missing, not counting dates before the first drop of all.
-    A drop missing between two loaded ones is not late at T (the ledger lists what loaded)."""
+    """(source, extract date) pairs of the report's 8 dates with no drop, late or missing:
+    - after each feed's latest drop loaded by T, for the feeds `dbt source freshness` found late
+      at T (audit.source_freshness, written by the run at T), not counting dates before the first
+      drop of all;
+    - between two dates a feed's drops were loaded for (by the report date), with no drop of its
+      own in the ledger at all: a gap, which freshness cannot see (the latest drop is on time)."""
     return rows(con, """
         WITH late AS (
             SELECT source, CAST(timezone('UTC', latest_loaded_at) AS DATE) - 1 AS latest_date
@@ -102,11 +104,20 @@ def missing_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
         ), dates AS (
             SELECT CAST(d AS DATE) AS extract_date
             FROM generate_series(CAST($first AS DATE), CAST($day AS DATE), INTERVAL 1 DAY) AS t(d)
+        ), loaded AS (
+            SELECT source, min(extract_date) AS first_date, max(extract_date) AS last_date
+            FROM audit.drops
+            WHERE status = 'loaded' AND extract_date <= $day
+            GROUP BY source
         )
         SELECT l.source, d.extract_date
         FROM late AS l JOIN dates AS d ON d.extract_date > coalesce(l.latest_date, DATE '0001-01-01')
         WHERE d.extract_date >= (SELECT min(extract_date) FROM audit.drops)
-        ORDER BY d.extract_date DESC, l.source""", {**_dates(period), "as_of": period.as_of})
+        UNION
+        SELECT l.source, d.extract_date
+        FROM loaded AS l JOIN dates AS d ON d.extract_date > l.first_date AND d.extract_date < l.last_date
+        WHERE NOT EXISTS (SELECT 1 FROM audit.drops AS a WHERE a.source = l.source AND a.extract_date = d.extract_date)
+        ORDER BY extract_date DESC, source""", {**_dates(period), "as_of": period.as_of})
 
 
 def section(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
