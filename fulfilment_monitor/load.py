@@ -24,7 +24,7 @@ import pyarrow as pa
 from fulfilment_monitor import lake, ledger, private, redact, tables
 from fulfilment_monitor.feeds import FEEDS, FeedFile, files_of
 from fulfilment_monitor.landing import Drop, regular_file_inside
-from fulfilment_monitor.reader import FileInput, Read, check_header, physical_lines, read_feed
+from fulfilment_monitor.reader import FileInput, Read, check_header, read_feed, survey
 from fulfilment_monitor.row_checks import duplicates, json_field_problems, record_text_sql
 from fulfilment_monitor.validation import store as validations
 from fulfilment_monitor.validation.outcome import Outcome
@@ -106,10 +106,10 @@ class FeedRecords:
         return f"t._check IS NULL{repeated}"
 
     def bad(self) -> str:
-        """SQL: every record to quarantine, with `_file_id, _line_no, _raw, _reason`."""
+        """SQL: every record to quarantine, with `_file_id, _line_no, _last_line_no, _raw, _reason`."""
         repeated = f" OR t.rowid IN (SELECT _row FROM {self.duplicates})" if self.duplicates else ""
         return f"""
-            SELECT _file_id, _line_no, coalesce(_raw, {record_text_sql(self.read.feed)}) AS _raw,
+            SELECT _file_id, _line_no, _last_line_no, coalesce(_raw, {record_text_sql(self.read.feed)}) AS _raw,
                    coalesce(_check, 'duplicate key within drop') AS _reason
             FROM ({self.read.accepted(f"t._check IS NOT NULL{repeated}")})
             UNION ALL {self.read.rejected()}"""
@@ -146,8 +146,8 @@ def _inputs(result: DropResult, first_id: int) -> list[tuple[FeedFile, FileInput
             result.fingerprint[feed.file] = (path.stat().st_size, path.stat().st_mtime_ns)
         digest.update(feed.file.encode())
         digest.update(b"<unreadable>" if refused else data)
-        # Only a CSV file's lines are counted: a JSON Lines reader keeps every line as a record.
-        item = FileInput(first_id + n, path, size=len(data), physical_end=physical_lines(data) if feed.is_csv else 0)
+        lines, plain = survey(data)
+        item = FileInput(first_id + n, path, size=len(data), lines=lines, plain=plain, header_lines=int(feed.is_csv))
         if refused:
             item.problems.append(f"{feed.file}: {refused}")
         elif feed.is_csv:
@@ -179,7 +179,7 @@ def read_batch(con: duckdb.DuckDBPyConnection, drops: list[Drop]) -> Batch:
             (file_result.problems if critical else file_result.notes).append(problem)
         for file_id, read_count, rejected in con.sql(f"""
                 SELECT _file_id, count(*), count(*) FILTER (WHERE NOT ({records.good()}))
-                FROM {read.table} AS t WHERE NOT t._blank GROUP BY 1
+                FROM {read.table} AS t GROUP BY 1
                 UNION ALL SELECT _file_id, count(*), count(*) FROM ({read.rejected()}) GROUP BY 1""").fetchall():
             file_result = batch.files[file_id][1]
             file_result.read += read_count
@@ -253,8 +253,9 @@ def _write_rows(con: duckdb.DuckDBPyConnection, batch: Batch, now: dt.datetime) 
         con.execute(f"""INSERT INTO raw.{table}
                         SELECT {columns}, _load_id, _source, _extract_date, _file, _line_no, ?
                         FROM ({_accepted(records)})""", [now])
-        con.execute(f"""INSERT INTO quarantine.rows
-                        SELECT l._load_id, l._source, l._extract_date, l._file, c._line_no,
+        con.execute(f"""INSERT INTO quarantine.rows (load_id, source, extract_date, file, line_no, last_line_no,
+                                                     raw_text, reason, quarantined_at)
+                        SELECT l._load_id, l._source, l._extract_date, l._file, c._line_no, c._last_line_no,
                                masked_record(?, c._raw), masked_text(c._reason), ?
                         FROM ({records.bad()}) AS c JOIN batch_lineage AS l USING (_file_id)""", [table, now])
 

@@ -21,7 +21,7 @@ import json
 import duckdb
 
 from fulfilment_monitor.feeds import FeedFile, feed
-from fulfilment_monitor.text import mask
+from fulfilment_monitor.text import mask, safe
 
 MASK = "***"
 
@@ -76,11 +76,12 @@ def _quarantined(table: str, text: str) -> str:
 
 
 def register(con: duckdb.DuckDBPyConnection) -> None:
-    """`masked_record(table, text)` and `masked_text(text)` as SQL functions on `con`."""
+    """`masked_record(table, text)` and `masked_text(text)` (a reason: masked, one line, control
+    characters escaped) as SQL functions on `con`."""
     known = {name for (name,) in con.execute(
         "SELECT function_name FROM duckdb_functions() WHERE function_name IN ('masked_record', 'masked_text')"
     ).fetchall()}
     if "masked_record" not in known:
         con.create_function("masked_record", _quarantined, ["VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False)
     if "masked_text" not in known:
-        con.create_function("masked_text", mask, ["VARCHAR"], "VARCHAR", side_effects=False)
+        con.create_function("masked_text", safe, ["VARCHAR"], "VARCHAR", side_effects=False)

@@ -134,7 +134,7 @@ def checked_sql(feed: FeedFile, source: str, file_id: str) -> str:
     is kept."""
     checks = []
     if not feed.is_csv:
-        checks += ["WHEN _blank THEN 'blank line'",  # no record: its line only counts
+        checks += ["WHEN _blank THEN 'blank line'",  # a line without a record: quarantined, never skipped
                    "WHEN _o IS NULL THEN 'not valid JSON (truncated or malformed line)'",
                    "WHEN left(ltrim(_line, E' \\t\\r'), 1) <> '{' THEN 'JSON line is not an object'"]
     for col in feed.columns:

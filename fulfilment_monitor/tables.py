@@ -4,7 +4,8 @@ In the work database (published as it is):
 
 - `raw.<feed table>`: each feed's declared columns but the personal ones, what is derived from
   them (feeds.py: a customer's first name), and the row's lineage;
-- `quarantine.rows`: every record not loaded, with its reason, personal fields masked;
+- `quarantine.rows`: every record not loaded, with its reason and the first and last line it
+  covered, personal fields masked;
 - `audit.drops`, `audit.drop_files`, `audit.releases`: the load ledger (ledger.py);
 - `audit.validations`: every checked expectation (validation/store.py);
 - `audit.runs`: every run, failed ones included (pipeline.py);
@@ -32,7 +33,7 @@ TABLES = {
     "quarantine.rows": """
         load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, extract_date DATE NOT NULL,
         file VARCHAR NOT NULL, line_no BIGINT NOT NULL, raw_text VARCHAR, reason VARCHAR NOT NULL,
-        quarantined_at TIMESTAMPTZ NOT NULL""",
+        quarantined_at TIMESTAMPTZ NOT NULL, last_line_no BIGINT""",
     "audit.drops": """
         source VARCHAR NOT NULL, extract_date DATE NOT NULL, checksum VARCHAR NOT NULL,
         status VARCHAR NOT NULL, load_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
@@ -85,6 +86,8 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
                 f"{LINEAGE_COLUMNS}\n)")
     for table, columns in TABLES.items():
         con.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    # A quarantined record's last line came later (a database made before has none for its rows).
+    con.sql("ALTER TABLE quarantine.rows ADD COLUMN IF NOT EXISTS last_line_no BIGINT")
 
 
 def ensure_private(con: duckdb.DuckDBPyConnection, catalog: str) -> None:

@@ -17,7 +17,9 @@ FRAGMENT_CHARS = 80
 # O1@2026-11-01T09:00:00Z, is none). A phone: a + and 7 to 19 digits and separators (E.164 and
 # its written forms), or a national number written with a trunk 0 or the North American 3-3-4
 # grouping; dates, times, amounts and ids (C0000001) are neither.
-EMAIL = r"[^\s@,;:<>()\[\]{}\"'`]+@[^\s@,;:<>()\[\]{}\"'`]+\.[A-Za-z]{2,}"
+# An address starts where its run of such text starts (the look-behind): the same matches, found
+# in one pass, where trying from every position of a long run would take its length squared.
+EMAIL = r"(?<![^\s@,;:<>()\[\]{}\"'`])[^\s@,;:<>()\[\]{}\"'`]+@[^\s@,;:<>()\[\]{}\"'`]+\.[A-Za-z]{2,}"
 PHONE = (r"\+[0-9][0-9 ().-]{5,17}[0-9]"
          r"|\b0[0-9]{2,4}[ .-]?[0-9]{3,4}[ .-]?[0-9]{3,4}\b"
          r"|\(?\b[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4}\b")
@@ -31,10 +33,22 @@ def mask(text: str) -> str:
     return text
 
 
+def printable(text: str) -> str:
+    """`text` on one line: every character that does not print (a NUL, a line break, an escape)
+    written as its Python escape (`\\x00`, `\\n`, `\\x1b`)."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def safe(text: str) -> str:
+    """A reason as it is stored and shown: one line, emails and phones masked (a reason quotes
+    at most 40 characters of a value: row_checks.py)."""
+    return mask(printable(text))
+
+
 def fragment(text: object, width: int = FRAGMENT_CHARS) -> str:
     """At most `width` characters of `text`, one line, control characters escaped, emails and
     phones masked (before it is cut: a cut address would no longer look like one)."""
-    shown = mask("".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text)))
+    shown = safe(str(text))
     return shown if len(shown) <= width else shown[: width - 1] + "…"
 
 

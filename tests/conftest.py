@@ -21,11 +21,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from fulfilment_monitor import db, tables
 REPO = Path(__file__).resolve().parent.parent  # the repository: tests run from its checkout
 
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+# Hypothesis (tests/test_reader_properties.py): `default`, a fixed seed and a bounded number of
+# examples, for every run; `long` (HYPOTHESIS_PROFILE=long), thousands of fresh ones, before a
+# change to the reader is done. Each example loads a drop: seconds, not a deadline's business.
+settings.register_profile("default", derandomize=True, max_examples=15, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=1000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 # The modules that take longest, longest first (`make test --durations=30`, and per module from

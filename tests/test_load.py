@@ -141,15 +141,20 @@ def test_a_record_after_line_breaks_in_quotes_keeps_the_line_it_starts_on(landin
         (4, "non-positive number in quantity"), (8, "wrong column count")]
 
 
-def test_blank_lines_are_no_records_and_shift_no_line_number(landing, con):
+def test_blank_lines_are_quarantined_each_on_its_line(landing, con):
+    """A blank line is a line of the file like any other: never skipped without a trace."""
     write_drop(landing, "wms", "2026-11-01", {
         "shipments.csv": SHIPMENTS_HEADER + "\n" + GOOD_SHIPMENT + "\n\nS5,O1,W1\n"
                          + GOOD_SHIPMENT.replace("S1", "S2").replace("T1", "T2") + "\n",
         "shipment_lines.csv": LINES_HEADER + "S1,1,1\n\nS2,1,1\n"})
     result = load_one(con, landing)
-    assert (result.read, result.quarantined) == (5, 1)
+    assert (result.read, result.quarantined) == (10, 6)
     assert rows(con, "SELECT shipment_id, _line_no FROM raw.wms_shipments ORDER BY 1") == [("S1", 3), ("S2", 7)]
-    assert rows(con, "SELECT line_no, reason FROM quarantine.rows") == [(6, "wrong column count")]
+    assert rows(con, "SELECT file, line_no, last_line_no, reason FROM quarantine.rows ORDER BY 1, 2") == [
+        ("shipment_lines.csv", 3, 3, "blank line"),
+        ("shipments.csv", 2, 2, "blank line"), ("shipments.csv", 4, 4, "blank line"),
+        ("shipments.csv", 5, 5, "blank line"), ("shipments.csv", 6, 6, "wrong column count"),
+        ("shipments.csv", 8, 8, "blank line")]
     assert rows(con, "SELECT shipment_id, _line_no FROM raw.wms_shipment_lines ORDER BY 1") == [("S1", 2), ("S2", 4)]
 
 
@@ -218,14 +223,15 @@ def test_json_numbers_that_are_not_integers_are_quarantined(landing, con, value,
     assert rows(con, "SELECT reason FROM quarantine.rows")[0][0].startswith(reason)
 
 
-def test_json_lines_with_mixed_line_ends_and_blank_lines_keep_their_lines(landing, con):
+def test_json_lines_with_mixed_line_ends_keep_their_lines_and_blank_ones_are_quarantined(landing, con):
     body = (events_file(EVENT, end="\r\n") + "\n" + events_file(dict(EVENT, event_id="E2"))
             + "   \n" + events_file(dict(EVENT, event_id="E3"), end="\r\n"))
     write_drop(landing, "contractor", "2026-11-01", {"events.jsonl": body})
     result = load_one(con, landing, "contractor")
-    assert (result.read, result.quarantined) == (3, 0)
+    assert (result.read, result.quarantined) == (5, 2)
     assert rows(con, "SELECT event_id, _line_no FROM raw.contractor_events ORDER BY 1") == [
         ("E1", 1), ("E2", 3), ("E3", 5)]
+    assert rows(con, "SELECT line_no, reason FROM quarantine.rows ORDER BY 1") == [(2, "blank line"), (4, "blank line")]
 
 
 def test_an_undeclared_json_field_rejects_the_drop(landing, con):
