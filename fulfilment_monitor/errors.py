@@ -27,8 +27,8 @@ def describe_os_error(exc: OSError) -> str:
 
 def one_line(exc: BaseException) -> str:
     """What a command prints when it fails: the reason in one line, no traceback, no data."""
-    if isinstance(exc, UserError):
-        return str(exc)
+    if isinstance(exc, UserError):  # a message from below (dbt's, DuckDB's) may span lines
+        return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
     if isinstance(exc, OSError):
         return describe_os_error(exc)
     text = str(exc)
@@ -51,6 +51,7 @@ def in_one_line(let_through: tuple[type[Exception], ...] = ()) -> Iterator[None]
     except let_through:
         raise
     except UserError as exc:
+        exc.args = (one_line(exc),)  # its type kept: it decides the exit status
         raise exc from None
     except Exception as exc:
         if _debug():

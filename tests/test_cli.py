@@ -6,8 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import cli, write_drop
-from fulfilment_monitor import db, pipeline
+from fulfilment_monitor import db, errors, pipeline
+from fulfilment_monitor.errors import DropRejected
 from fulfilment_monitor.settings import parse_as_of
 
 
@@ -73,3 +76,12 @@ def test_a_window_written_east_of_utc_keeps_its_local_date(landing, tmp_path):
                    CAST(window_start_local AS VARCHAR)
             FROM staging.stg_contractor__events""")
     assert row == [("2026-11-02", "2026-11-01 23:00", "2026-11-02 08:00:00")]
+
+
+def test_an_error_from_below_that_spans_lines_is_told_in_one_line_of_its_own_type():
+    """A bug: dbt's message for a database DuckDB had invalidated ("FATAL Error ..." then
+    "Original error: ... File too large") reached the command line on two lines."""
+    with pytest.raises(DropRejected) as raised:
+        with errors.in_one_line():
+            raise DropRejected("dbt build failed: FATAL Error: invalidated\n  Original error: File too large\n")
+    assert str(raised.value) == "dbt build failed: FATAL Error: invalidated Original error: File too large"
