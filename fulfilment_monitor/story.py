@@ -144,7 +144,7 @@ def _outreach(con, order_id: str) -> dict | None:
     found = one(con, """
         SELECT case_id, priority, channel, fallback_channels, send_after, escalate, suppressed_reason, context
         FROM marts.fct_outreach_queue WHERE order_id = $order_id
-        ORDER BY priority DESC LIMIT 1""", {"order_id": order_id})
+        ORDER BY priority DESC, case_id LIMIT 1""", {"order_id": order_id})
     return found or None
 
 

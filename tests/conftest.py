@@ -91,6 +91,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@contextmanager
+def refusing_port():
+    """A loopback port held bound and never listening: a connection to it is refused, and no
+    other test (another xdist worker's SMTP server) can take it while this one counts on that."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
 class Inbox:
     """An aiosmtpd handler that keeps every message it receives."""
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, cli, copy_published, free_port, is_alert, loopback_smtp, report_sections
+from conftest import REPO, cli, copy_published, is_alert, loopback_smtp, refusing_port, report_sections
 from fulfilment_monitor import db
 from fulfilment_monitor.errors import UserError
 from fulfilment_monitor.report import command
@@ -279,8 +279,9 @@ def test_send_delivers_one_multipart_report_and_never_twice(own_db, smtp_server,
 def test_an_smtp_outage_keeps_the_report_in_the_outbox_until_the_next_send(own_db, smtp_server, smtp_env,
                                                                           report_date):
     inbox, port = smtp_server
-    smtp_env(free_port())  # nothing listens there
-    failed = cli("report", "--db", str(own_db), "--send")
+    with refusing_port() as nowhere:
+        smtp_env(nowhere)
+        failed = cli("report", "--db", str(own_db), "--send")
     assert failed.returncode != 0
     assert failed.stderr.startswith("error: ") and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
     waiting = own_db.parent / "outbox" / f"{report_date}.eml"

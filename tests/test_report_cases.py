@@ -56,14 +56,14 @@ def hand_written(sample_run, tmp_path_factory) -> Path:
     """The published sample with CASES as its only exceptions (other columns as a real row's)."""
     published = copy_published(sample_run[1], tmp_path_factory.mktemp("cases"))
     with db.connect(published) as con:
-        con.sql("CREATE TEMP TABLE template AS SELECT * FROM marts.fct_fulfilment_exceptions LIMIT 1")
+        con.sql("CREATE TEMP TABLE template AS SELECT * FROM marts.fct_fulfilment_exceptions ORDER BY exception_id LIMIT 1")
         con.sql("DELETE FROM marts.fct_fulfilment_exceptions")
         for n, (kind, severity, status, occurred) in enumerate(CASES):
             con.execute("""INSERT INTO marts.fct_fulfilment_exceptions SELECT * REPLACE (
                                ? AS exception_id, ? AS exception_type, ? AS severity, ? AS status,
                                ?::TIMESTAMPTZ AS occurred_at) FROM template""",
                         [f"case{n}", kind, severity, status, occurred])
-        con.sql("CREATE TEMP TABLE case_template AS SELECT * FROM marts.fct_outreach_queue LIMIT 1")
+        con.sql("CREATE TEMP TABLE case_template AS SELECT * FROM marts.fct_outreach_queue ORDER BY case_id LIMIT 1")
         con.sql("DELETE FROM marts.fct_outreach_queue")
         for case_id, order_id, priority, channel, suppressed, escalate in OUTREACH:
             con.execute("""INSERT INTO marts.fct_outreach_queue SELECT * REPLACE (

@@ -49,7 +49,7 @@ def failed_checks(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
         WHERE NOT success AND (
             (scope = 'drop' AND TRY_CAST(split_part(target, '/', 2) AS DATE) BETWEEN $first AND $day)
             OR (scope = 'mart' AND checked_at = (SELECT max(checked_at) FROM audit.validations WHERE scope = 'mart')))
-        ORDER BY critical DESC, target DESC, expectation
+        ORDER BY critical DESC, target DESC, expectation, details
         LIMIT {FAILED_SHOWN}""", _dates(period))
 
 
@@ -82,7 +82,7 @@ def reviewed_drops(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]
         FROM audit.drops AS d
         LEFT JOIN (SELECT * FROM audit.releases
                    QUALIFY row_number() OVER (PARTITION BY source, extract_date, checksum
-                                              ORDER BY released_at DESC) = 1) AS r
+                                              ORDER BY released_at DESC, released_by, reason) = 1) AS r
             USING (source, extract_date, checksum)
         WHERE d.status = 'held'
            OR (d.status = 'loaded' AND r.released_at IS NOT NULL AND d.extract_date BETWEEN $first AND $day)

@@ -4,7 +4,7 @@
 -- follows the case's most concrete delivery problem (lowest message_rank) and says when
 -- the delivery is booked if the order has an active appointment still ahead of T.
 with case_exceptions as (
-    select c.case_id, c.order_id, e.exception_type, e.exception_subtype, e.occurred_at,
+    select c.case_id, c.order_id, e.exception_id, e.exception_type, e.exception_subtype, e.occurred_at,
            o.promised_date, cu.timezone
     from {{ ref('int_outreach_cases') }} as c
     join {{ ref('int_exceptions_detected') }} as e
@@ -31,12 +31,12 @@ happened as (
 ),
 lead_exception as (
     select * from worded
-    {{ first_per('case_id', 'message_rank, occurred_at, exception_type') }}
+    {{ first_per('case_id', 'message_rank, occurred_at, exception_type, exception_id') }}
 ),
 current_windows as (
     -- the current version of every active booking, on the customer's clock (a contractor that
     -- writes UTC would otherwise give a New York customer 13:00-17:00 for their 08:00-12:00)
-    select b.order_id, v.window_start, v.window_end,
+    select b.order_id, b.booking_id, v.window_start, v.window_end,
            {{ story_local('v.window_start', 'v.window_start_local', 'cu.timezone') }} as window_start_local,
            {{ story_local('v.window_end', 'v.window_end_local', 'cu.timezone') }} as window_end_local
     from {{ ref('int_bookings') }} as b
@@ -52,7 +52,7 @@ next_window as (
            || {{ format_time('window_start_local', '%H:%M') }} || ' and ' || {{ format_time('window_end_local', '%H:%M') }} as window_text
     from current_windows
     where window_end > {{ as_of() }}
-    {{ first_per('order_id', 'window_start') }}
+    {{ first_per('order_id', 'window_start, window_end, booking_id') }}
 ),
 items as (
     select order_id,

@@ -2,7 +2,7 @@
 -- customer while they had an open exception: what marketing_suppression exists to prevent.
 -- "Reached": any outcome but no_answer. An exception is open from when the promise broke
 -- (or, for at_risk_promise, was first detected) until the earliest moment it is known to be
--- put right (int_exception_spells).
+-- put right (int_exception_spells). Two opened at once: the smaller exception_id is named.
 with spells as (
     select * from {{ ref('int_exception_spells') }} where customer_id is not null
 ),
@@ -20,8 +20,8 @@ select
     m.team,
     m.reason,
     count(*) as open_exceptions,
-    {{ value_at_min('s.exception_id', 's.opened_at') }} as exception_id,
-    {{ value_at_min('s.exception_type', 's.opened_at') }} as exception_type
+    {{ value_at_min('s.exception_id', ['s.opened_at', 's.exception_id']) }} as exception_id,
+    {{ value_at_min('s.exception_type', ['s.opened_at', 's.exception_id']) }} as exception_type
 from marketing as m
 join spells as s
     on s.customer_id = m.customer_id
