@@ -47,7 +47,7 @@ TABLES = {
     "audit.validations": """
         run_id VARCHAR, scope VARCHAR NOT NULL, target VARCHAR NOT NULL, suite VARCHAR NOT NULL,
         expectation VARCHAR NOT NULL, success BOOLEAN NOT NULL, critical BOOLEAN NOT NULL,
-        details VARCHAR, checked_at TIMESTAMPTZ NOT NULL""",
+        details VARCHAR, checked_at TIMESTAMPTZ NOT NULL, review BOOLEAN""",
     "audit.runs": """
         run_id VARCHAR PRIMARY KEY, as_of TIMESTAMPTZ NOT NULL, started_at TIMESTAMPTZ NOT NULL,
         finished_at TIMESTAMPTZ, status VARCHAR NOT NULL, drops_loaded INTEGER,
@@ -88,6 +88,8 @@ def ensure(con: duckdb.DuckDBPyConnection) -> None:
         con.sql(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
     # A quarantined record's last line came later (a database made before has none for its rows).
     con.sql("ALTER TABLE quarantine.rows ADD COLUMN IF NOT EXISTS last_line_no BIGINT")
+    # So did a check's being statistical, its failure holding a drop rather than rejecting it.
+    con.sql("ALTER TABLE audit.validations ADD COLUMN IF NOT EXISTS review BOOLEAN")
 
 
 def ensure_private(con: duckdb.DuckDBPyConnection, catalog: str) -> None:

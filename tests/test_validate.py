@@ -271,3 +271,19 @@ def test_the_page_shows_rejected_drops_and_mart_results(con, landing, tmp_path):
     assert f"wms/{day(1)}" in html and "rejected" in html and "empty file, no header row" in html
     assert f"contacts/{day(1)}" in html and "accepted" in html
     assert "expect_column_values_to_be_in_set(exception_subtype)" in html
+
+
+def test_the_page_shows_a_held_drop_as_held_not_rejected(con, landing, tmp_path):
+    """A drop that failed only a statistical check waits for ops (release): the page says so, and
+    counts its check neither as a rejection's failure nor as a warning recorded only."""
+    for n, count in enumerate([60, 60, 60, 5], start=1):
+        write_drop(landing, "contacts", day(n), {"contacts.jsonl": jsonl_text(contacts(day(n), count))})
+    assert [r.status for r in load.load_drops(con, complete_drops(landing), DropGate())][-1] == "held"
+    page.write_page_for(con)
+
+    html = page.page_path(tmp_path / "work.duckdb").read_text()
+    held_row = html.split(f"<strong>contacts/{day(4)}</strong>")[1].split("</tr>\n")[0]
+    assert "held for review" in held_row and "rejected" not in held_row
+    assert "0.08x the smallest of the recent loaded drops" in held_row
+    loaded_row = html.split(f"<strong>contacts/{day(3)}</strong>")[1].split("</tr>\n")[0]
+    assert "accepted" in loaded_row and "held" not in loaded_row

@@ -23,7 +23,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 def _counts(outcomes: list[Outcome]) -> dict[str, int]:
     passed = sum(1 for o in outcomes if o.success)
     failed = sum(1 for o in outcomes if o.blocks)
-    return {"passed": passed, "failed": failed, "warned": len(outcomes) - passed - failed}
+    held = sum(1 for o in outcomes if o.holds)
+    return {"passed": passed, "failed": failed, "held": held, "warned": len(outcomes) - passed - failed - held}
 
 
 def _marts(con) -> dict | None:
@@ -35,20 +36,22 @@ def _marts(con) -> dict | None:
         return None
     run_id, checked_at = latest[0]
     outcomes = [Outcome(*row) for row in db.query(con, """
-        SELECT suite, expectation, success, critical, details FROM audit.validations
-        WHERE scope = ? AND run_id = ? ORDER BY target""", [store.MART, run_id])]
+        SELECT suite, expectation, success, critical, details, coalesce(review, false) FROM audit.validations
+        WHERE scope = ? AND run_id = ? ORDER BY target, suite, expectation, details""", [store.MART, run_id])]
     return {"run_id": run_id, "checked_at": checked_at, "outcomes": outcomes, "counts": _counts(outcomes)}
 
 
 def _drops(con) -> list[dict]:
-    """The latest drops checked, newest first, each with its checks."""
+    """The latest drops checked, newest first, each with its latest checks (a held drop that ops
+    released is checked again under the same load id: that verdict stands)."""
     checks = db.query(con, """
         SELECT run_id, any_value(target), max(checked_at) FROM audit.validations
-        WHERE scope = ? GROUP BY run_id ORDER BY 3 DESC, 2 DESC LIMIT ?""", [store.DROP, RECENT_DROPS])
+        WHERE scope = ? GROUP BY run_id ORDER BY 3 DESC, 2 DESC, 1 LIMIT ?""", [store.DROP, RECENT_DROPS])
     outcomes: dict[str, list[Outcome]] = {}
     for run_id, *row in db.query(con, """
-            SELECT run_id, suite, expectation, success, critical, details FROM audit.validations
-            WHERE scope = ? AND run_id IN (SELECT unnest(?))""", [store.DROP, [c[0] for c in checks]]):
+            SELECT run_id, suite, expectation, success, critical, details, coalesce(review, false)
+            FROM audit.validations WHERE scope = ? AND (run_id, checked_at) IN (SELECT unnest(?), unnest(?))
+            ORDER BY run_id, suite, expectation, details""", [store.DROP, [c[0] for c in checks], [c[2] for c in checks]]):
         outcomes.setdefault(run_id, []).append(Outcome(*row))
     return [{"run_id": run_id, "target": target, "checked_at": checked_at, "outcomes": outcomes[run_id],
              "counts": _counts(outcomes[run_id])} for run_id, target, checked_at in checks]

@@ -30,6 +30,7 @@ def record(con: duckdb.DuckDBPyConnection, scope: str, checked: Iterable[tuple[s
         "target": [t for _, t, _ in rows], "suite": [o.suite for _, _, o in rows],
         "expectation": [o.expectation for _, _, o in rows], "success": [o.success for _, _, o in rows],
         "critical": [o.critical for _, _, o in rows], "details": [o.details or None for _, _, o in rows],
+        "review": [o.review for _, _, o in rows],
         "checked_at": pa.array([checked_at] * len(rows), pa.timestamp("us", tz="UTC"))})
     con.register("validations_rows", table)
     try:
