@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import write_drop
@@ -29,6 +29,7 @@ from feed_files import KINDS, Corruption, FeedText, corruptions, feed_texts, ind
 from fulfilment_monitor import db, load, tables
 from fulfilment_monitor.feeds import files_of
 from fulfilment_monitor.landing import complete_drops
+from fulfilment_monitor.reader import survey
 
 INPUT_CHARS = 80
 
@@ -137,3 +138,19 @@ def test_one_broken_line_costs_that_line_alone(loader, kind, data):
         assert quarantined[0][2]
     assert result.read == result.loaded + result.quarantined == len(text.records)
     assert_safe([r for _, _, r in quarantined] + ledger + result.problems, text.data())
+
+
+# Bytes where the survey's answer turns: line ends of each kind, the controls it must see (NUL,
+# the unit separator, DEL), tab, and text around them.
+SURVEY_BYTES = st.lists(st.sampled_from([b"\n", b"\r", b"\r\n", b"\t", b"\x00", b"\x1f", b"\x7f", b"a", b",", b"\xc3\xa9"]),
+                        max_size=40).map(b"".join) | st.binary(max_size=200)
+
+
+@settings(max_examples=1000)  # a pure function on short bytes: a thousand take a second
+@given(SURVEY_BYTES)
+def test_the_survey_counts_lines_and_finds_controls_as_python_does(data):
+    """The loader's survey of a file (the lines the readers must account for, and whether the fast
+    path may read it) against Python's own: bytes.splitlines ends a line at LF, CR and CRLF alike."""
+    lines, plain = survey(data)
+    assert lines == len(data.splitlines())
+    assert plain == all(byte >= 32 and byte != 0x7F or byte in b"\t\n\r" for byte in data)
