@@ -22,9 +22,9 @@ from pathlib import Path
 from fulfilment_monitor import access, db
 from fulfilment_monitor.text import quote_identifier
 
-# Share of the work database's blocks that may be free before publishing compacts it. A file
-# with a share f free is 1 / (1 - f) times its data: 1/11 keeps the published file within 1.1x
-# a compact one, the bound the README promises (0.10 allowed 1.11x; the nights' test caught it).
+# Share of the work database's blocks that may be free before publishing compacts it: a file
+# with a share f free is 1 / (1 - f) times its used blocks, 1.1x at an eleventh. (Used blocks
+# are not all full: incremental writes leave some part filled, which only a compaction packs.)
 MAX_FREE = 1 / 11
 
 
