@@ -216,23 +216,18 @@ def _unproven(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, items:
         con.unregister("reader_files")
     unproven = {file_id for file_id, one_line, short in counted if not one_line or short < 0 or not feed.is_csv}
     quoted = {file_id: short for file_id, one_line, short in counted if file_id not in unproven}
-    if quoted:
-        found = dict(con.execute(f"""
-            SELECT _file_id, sum(b) FROM (
-                SELECT _file_id, {_breaks_of_record(feed)} AS b FROM {table} WHERE _file_id IN (SELECT unnest($1))
-                UNION ALL SELECT _file_id, {breaks_sql('text')} FROM {table}_rejected WHERE _file_id IN (SELECT unnest($1)))
-            GROUP BY 1""", [sorted(quoted)]).fetchall())
+    if quoted:  # placed on the chance; a file whose breaks fall short is forgotten, placing and all
+        found = _place_breaks(con, feed, table, [i for i in items if i.file_id in quoted])
         unproven |= {file_id for file_id, short in quoted.items() if found.get(file_id) != short}
-        _place_breaks(con, feed, table, [i for i in items if i.file_id in quoted and i.file_id not in unproven])
     return unproven
 
 
-def _place_breaks(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, items: list[FileInput]) -> None:
+def _place_breaks(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str,
+                  items: list[FileInput]) -> dict[int, int]:
     """The lines of every record of fast files with line breaks in quotes: DuckDB numbers records,
     not lines, so each record moves down by the breaks in the records before it (`<table>_placed`
-    for the accepted, `<table>_rejected` corrected)."""
-    if not items:
-        return
+    for the accepted, `<table>_rejected` corrected). Returns the line breaks found in each file's
+    records, for the proof (`_unproven`)."""
     con.register("reader_files", _files_table(items))
     try:
         con.sql(f"""
@@ -261,13 +256,15 @@ def _place_breaks(con: duckdb.DuckDBPyConnection, feed: FeedFile, table: str, it
     con.sql(f"INSERT INTO {table}_placed SELECT _file_id, _k, first, last FROM reader_placed WHERE _k IS NOT NULL")
     con.sql(f"""UPDATE {table}_rejected AS r SET line = p.first, last_line = p.last FROM reader_placed AS p
                 WHERE p._k IS NULL AND p._file_id = r._file_id AND p.line = r.line""")
+    found = dict(con.sql("SELECT _file_id, sum(last - first) FROM reader_placed GROUP BY 1").fetchall())
     con.sql("DROP TABLE reader_placed")
+    return found
 
 
 def _forget(con: duckdb.DuckDBPyConnection, table: str, file_ids: set[int]) -> None:
-    """Drop what the fast path read of these files: the careful reader reads them again."""
+    """Drop what the fast path read and placed of these files: the careful reader reads them again."""
     if file_ids:
-        for suffix in ("", "_rejected"):
+        for suffix in ("", "_rejected", "_placed"):
             con.execute(f"DELETE FROM {table}{suffix} WHERE _file_id IN (SELECT unnest($1))", [sorted(file_ids)])
 
 
