@@ -19,6 +19,7 @@ from fulfilment_monitor.settings import work_db_for
 from fulfilment_monitor.validation.drop_gate import DropGate
 from fulfilment_monitor.validation.page import page_path
 from test_broken_drops import baseline, complete, contacts, day, jsonl_text, site, wms_files  # noqa: F401 (fixtures)
+from test_validate import drop_row
 
 HELD = 3  # run's exit status when it published but a drop stands held for review
 
@@ -118,7 +119,7 @@ def test_a_released_drop_loads_with_who_when_and_why_kept(site):
     assert f"contacts/{day(5)}: released by {user} at " in report_text(site)
     assert "bank holiday: the centre was closed" in report_text(site)
     checked = page_path(work_db_for(site / "analysts.duckdb")).read_text()
-    verdict = checked.split(f"<strong>contacts/{day(5)}</strong>")[1].split("</tr>\n")[0]
+    verdict = drop_row(checked, f"contacts/{day(5)}")
     assert "accepted" in verdict and "held" not in verdict.split("<details>")[0], "released: its check now warns"
 
 

@@ -273,6 +273,11 @@ def test_the_page_shows_rejected_drops_and_mart_results(con, landing, tmp_path):
     assert "expect_column_values_to_be_in_set(exception_subtype)" in html
 
 
+def drop_row(page_html: str, target: str) -> str:
+    """The data-quality page's row of one drop (`source/date`): its verdict, counts and findings."""
+    return page_html.split(f"<strong>{target}</strong>")[1].split("</tr>\n")[0]
+
+
 def test_the_page_shows_a_held_drop_as_held_not_rejected(con, landing, tmp_path):
     """A drop that failed only a statistical check waits for ops (release): the page says so, and
     counts its check neither as a rejection's failure nor as a warning recorded only."""
@@ -282,8 +287,8 @@ def test_the_page_shows_a_held_drop_as_held_not_rejected(con, landing, tmp_path)
     page.write_page_for(con)
 
     html = page.page_path(tmp_path / "work.duckdb").read_text()
-    held_row = html.split(f"<strong>contacts/{day(4)}</strong>")[1].split("</tr>\n")[0]
+    held_row = drop_row(html, f"contacts/{day(4)}")
     assert "held for review" in held_row and "rejected" not in held_row
     assert "0.08x the smallest of the recent loaded drops" in held_row
-    loaded_row = html.split(f"<strong>contacts/{day(3)}</strong>")[1].split("</tr>\n")[0]
+    loaded_row = drop_row(html, f"contacts/{day(3)}")
     assert "accepted" in loaded_row and "held" not in loaded_row
